@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.twilio_signing import ACCOUNT_SID, AUTH_TOKEN, TwilioPoster
+from tracking.models import Campaign, TrackingNumber
+
+
+@pytest.fixture(autouse=True)
+def _twilio_settings(settings):
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_VALIDATE_SIGNATURES = True
+    settings.PUBLIC_BASE_URL = ""
+    # Tests do not run collectstatic: serve static files from the apps, unhashed.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def twilio(client) -> TwilioPoster:
+    return TwilioPoster(client)
+
+
+@pytest.fixture
+def campaign(db) -> Campaign:
+    return Campaign.objects.create(name="Spring Billboard", forward_to="+15125550199")
+
+
+@pytest.fixture
+def number(campaign) -> TrackingNumber:
+    return TrackingNumber.objects.create(
+        phone_number="+15125550100", campaign=campaign, label="I-35 billboard"
+    )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tracking.models import Campaign, TrackingNumber
+from tracking.phones import national, normalize
+
+
+@pytest.mark.django_db
+def test_numbers_typed_the_local_way_are_stored_in_e164(campaign):
+    number = TrackingNumber(
+        phone_number="(512) 555-0101", campaign=campaign, forward_to="512.555.0177"
+    )
+    number.full_clean()
+
+    assert number.phone_number == "+15125550101"
+    assert number.forward_to == "+15125550177"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw", ["12", "not a number", "+1 555 0100", "+44 20"])
+def test_a_bad_number_gets_a_clear_message(campaign, raw):
+    number = TrackingNumber(phone_number=raw, campaign=campaign)
+    with pytest.raises(ValidationError) as error:
+        number.full_clean()
+    [message] = error.value.message_dict["phone_number"]
+    assert raw in message
+
+
+@pytest.mark.django_db
+def test_a_campaigns_forward_number_is_validated():
+    campaign = Campaign(name="Flyer", forward_to="+44 20 7946 0958")
+    campaign.full_clean()
+    assert campaign.forward_to == "+442079460958"
+
+    with pytest.raises(ValidationError) as error:
+        Campaign(name="Flyer", forward_to="call me").full_clean()
+    assert "forward_to" in error.value.message_dict
+
+
+@pytest.mark.django_db
+def test_a_number_forwards_to_its_own_destination_or_its_campaigns(number):
+    assert number.destination == "+15125550199"
+    number.forward_to = "+15125550142"
+    assert number.destination == "+15125550142"
+
+
+@pytest.mark.parametrize("raw", ["anonymous", "", "+266696687", "Restricted", "\u202e"])
+def test_junk_from_twilio_is_kept_as_given(raw):
+    assert normalize(raw) == raw.strip()
+
+
+def test_numbers_are_shown_the_way_people_write_them():
+    assert national("+15125550100") == "(512) 555-0100"
+    assert national("anonymous") == "anonymous"

@@ -1,0 +1,77 @@
+"""One function per request Twilio makes during a call, so tests read like the call itself."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tests.twilio_signing import TwilioPoster, path_of, twiml
+
+CALLER = "+13125550123"
+TRACKING = "+15125550100"
+
+
+def incoming(twilio: TwilioPoster, sid: str = "CA100", **params: str) -> ET.Element:
+    data = {
+        "CallSid": sid,
+        "From": CALLER,
+        "To": TRACKING,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "FromCity": "AUSTIN",
+        "FromState": "TX",
+        "FromZip": "78701",
+        "FromCountry": "US",
+        **params,
+    }
+    return twiml(twilio.post("/twilio/voice/", data))
+
+
+def answered(twilio: TwilioPoster, response: ET.Element, child_sid: str = "CA200") -> ET.Element:
+    """The callee picks up: Twilio requests the <Number url> on the callee's leg."""
+    number = response.find("Dial/Number")
+    parent = dict(_query(number.get("url"))).get("call", "")
+    return twiml(
+        twilio.post(
+            path_of(number.get("url")),
+            {
+                "CallSid": child_sid,
+                "ParentCallSid": parent,
+                "Direction": "outbound-dial",
+                "CallStatus": "in-progress",
+                "From": CALLER,
+                "To": number.text,
+            },
+        )
+    )
+
+
+def pressed(twilio: TwilioPoster, whisper: ET.Element, digits: str, child_sid: str = "CA200"):
+    """The callee presses `digits` ("" for the <Gather> timing out)."""
+    gather = whisper.find("Gather")
+    return twiml(
+        twilio.post(
+            path_of(gather.get("action")),
+            {"CallSid": child_sid, "Digits": digits, "Direction": "outbound-dial"},
+        )
+    )
+
+
+def dial_done(twilio: TwilioPoster, response: ET.Element, sid: str = "CA100", **params: str):
+    """The <Dial> ends; Twilio requests its action on the caller's leg."""
+    action = response.find("Dial").get("action")
+    return twiml(
+        twilio.post(path_of(action), {"CallSid": sid, "CallStatus": "in-progress", **params})
+    )
+
+
+def status(twilio: TwilioPoster, sid: str = "CA100", **params: str):
+    data = {"CallSid": sid, "CallStatus": "completed", "CallDuration": "61", **params}
+    response = twilio.post("/twilio/voice/status/", data)
+    assert response.status_code == 204
+    return response
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return parse_qsl(urlsplit(url).query)

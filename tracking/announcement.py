@@ -1,0 +1,155 @@
+"""The sentence the callee hears before deciding to take a call.
+
+The admin preview and the whisper webhook both build it here, so what a marketer previews is
+exactly what the callee hears.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PLACEHOLDERS = ("campaign", "city", "state", "country", "location")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+# Twilio sends two-letter codes; a voice reads "TX" as "T X", so name the place instead.
+REGION_NAMES = {
+    "US": {
+        "AL": "Alabama",
+        "AK": "Alaska",
+        "AZ": "Arizona",
+        "AR": "Arkansas",
+        "CA": "California",
+        "CO": "Colorado",
+        "CT": "Connecticut",
+        "DE": "Delaware",
+        "DC": "Washington D.C.",
+        "FL": "Florida",
+        "GA": "Georgia",
+        "HI": "Hawaii",
+        "ID": "Idaho",
+        "IL": "Illinois",
+        "IN": "Indiana",
+        "IA": "Iowa",
+        "KS": "Kansas",
+        "KY": "Kentucky",
+        "LA": "Louisiana",
+        "ME": "Maine",
+        "MD": "Maryland",
+        "MA": "Massachusetts",
+        "MI": "Michigan",
+        "MN": "Minnesota",
+        "MS": "Mississippi",
+        "MO": "Missouri",
+        "MT": "Montana",
+        "NE": "Nebraska",
+        "NV": "Nevada",
+        "NH": "New Hampshire",
+        "NJ": "New Jersey",
+        "NM": "New Mexico",
+        "NY": "New York",
+        "NC": "North Carolina",
+        "ND": "North Dakota",
+        "OH": "Ohio",
+        "OK": "Oklahoma",
+        "OR": "Oregon",
+        "PA": "Pennsylvania",
+        "RI": "Rhode Island",
+        "SC": "South Carolina",
+        "SD": "South Dakota",
+        "TN": "Tennessee",
+        "TX": "Texas",
+        "UT": "Utah",
+        "VT": "Vermont",
+        "VA": "Virginia",
+        "WA": "Washington",
+        "WV": "West Virginia",
+        "WI": "Wisconsin",
+        "WY": "Wyoming",
+        "PR": "Puerto Rico",
+    },
+    "CA": {
+        "AB": "Alberta",
+        "BC": "British Columbia",
+        "MB": "Manitoba",
+        "NB": "New Brunswick",
+        "NL": "Newfoundland and Labrador",
+        "NS": "Nova Scotia",
+        "NT": "Northwest Territories",
+        "NU": "Nunavut",
+        "ON": "Ontario",
+        "PE": "Prince Edward Island",
+        "QC": "Quebec",
+        "SK": "Saskatchewan",
+        "YT": "Yukon",
+    },
+}
+
+
+@dataclass(frozen=True)
+class CallerPlace:
+    city: str = ""
+    state: str = ""
+    country: str = ""
+
+    @property
+    def state_name(self) -> str:
+        state = self.state.strip()
+        return REGION_NAMES.get(self.country.strip().upper() or "US", {}).get(state.upper(), state)
+
+    @property
+    def spoken(self) -> str:
+        """ "Austin, Texas", "Texas", "Austin" or "" — never "None" or a dangling comma."""
+        parts = [
+            self.city.strip().title() if self.city.isupper() else self.city.strip(),
+            self.state_name,
+        ]
+        return ", ".join(part for part in parts if part)
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    return sorted({name for name in _PLACEHOLDER.findall(template) if name not in PLACEHOLDERS})
+
+
+def _tidy(text: str) -> str:
+    # A template such as "{city}, {state}" with no location must not be read as ", ".
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\(\s*[,\s]*\)", "", text)
+    text = re.sub(r"(\s*,)+", ",", text)
+    text = re.sub(r"\s+([,.!?;:])", r"\1", text)
+    text = re.sub(r",([.!?;:])", r"\1", text)
+    text = re.sub(r"^[\s,.;:]+", "", text)
+    text = re.sub(r"[\s,;:]+$", "", text)
+    return text.strip()
+
+
+def announcement(
+    *,
+    campaign: str,
+    place: CallerPlace,
+    announce_location: bool,
+    template: str,
+    accept_digit: str,
+) -> str:
+    """Build the whisper: the campaign (and place, if allowed), then how to accept or decline."""
+    if not announce_location:
+        place = CallerPlace()
+    if template.strip():
+        values = {
+            "campaign": campaign,
+            "city": place.city.strip(),
+            "state": place.state_name,
+            "country": place.country.strip(),
+            "location": place.spoken,
+        }
+        intro = _tidy(_PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template))
+    else:
+        intro = f"Call from {campaign}"
+        if place.spoken:
+            intro += f", caller in {place.spoken}"
+    intro = intro.rstrip(".!? ") + "."
+    return f"{intro} Press {_spoken_key(accept_digit)} to accept, or any other key to decline."
+
+
+def _spoken_key(digit: str) -> str:
+    return {"*": "star", "#": "pound"}.get(digit, digit)

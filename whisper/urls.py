@@ -1,0 +1,13 @@
+from django.urls import path
+
+from whisper import views
+
+app_name = "whisper"
+
+urlpatterns = [
+    path("voice/", views.incoming, name="incoming"),
+    path("voice/whisper/", views.screen, name="screen"),
+    path("voice/whisper/decide/", views.decide, name="decide"),
+    path("voice/dial-done/", views.dial_done, name="dial-done"),
+    path("voice/status/", views.status, name="status"),
+]
