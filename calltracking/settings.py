@@ -90,6 +90,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A caller waits while a webhook runs and Twilio gives up after 15 s: a database that does
+    # not answer must fail fast, so the call is routed from the cache and its events spooled.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=3),
+            "options": f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=5000)}",
+        }
+    )
+
+# Routing (number → campaign → destination, whisper words) is kept here too, so that calls still
+# ring the business while the database is down. The default is on local disk, shared by every
+# worker and kept across restarts; CACHE_URL may point at Redis (redis://…) instead.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}")}
+
+# Call events the database could not take are written here, durably, and replayed later.
+CALL_SPOOL_DIR = Path(env.str("CALL_SPOOL_DIR", default=str(BASE_DIR / "var" / "spool")))
+# Each web process replays its spooled events in a background thread once the database is back.
+CALL_SPOOL_AUTO_REPLAY = env.bool("CALL_SPOOL_AUTO_REPLAY", default=True)
+
+# Call logs hold callers' numbers (personal data): `purge_calls` anonymises or deletes calls
+# older than this many days. 0 keeps them forever.
+CALL_RETENTION_DAYS = env.int("CALL_RETENTION_DAYS", default=0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -117,9 +139,28 @@ if DEBUG:
 
 LOGIN_URL = "admin:login"
 
+# Admin sign-in: after this many failures for one username (or ten times as many from one
+# address) within the window, further attempts are refused until the window has passed.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+
+# Production transport security: HTTPS=true once the site is served over TLS (see README,
+# "Deploying"); it redirects HTTP, sends HSTS and keeps cookies off plain HTTP.
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+X_FRAME_OPTIONS = "DENY"
+
 # Twilio
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Where REST API requests go instead of https://api.twilio.com (e.g. a local fake for tests or
+# demos). Empty: the real Twilio.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
 # Checking X-Twilio-Signature is on in every mode. Turning it off lets anyone on the internet
 # write call logs; it exists only for a local tunnel you fully control.
 TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)

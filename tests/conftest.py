@@ -7,6 +7,17 @@ from tracking.models import Campaign, TrackingNumber
 
 
 @pytest.fixture(autouse=True)
+def _isolated_cache_and_spool(settings, tmp_path):
+    # Each test gets its own routing cache and spool; spooled events are replayed by the test.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CALL_SPOOL_DIR = tmp_path / "spool"
+    settings.CALL_SPOOL_AUTO_REPLAY = False
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _twilio_settings(settings):
     settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, TrackingNumber
+from tracking.models import DEFAULT_ACCEPT_DIGIT, Call
 
 # Parent-leg statuses after which the call is over.
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -35,27 +35,24 @@ def _fit(field: str, value: str) -> str:
     return value[: Call._meta.get_field(field).max_length]
 
 
-def number_for(called: str) -> TrackingNumber | None:
-    """The active tracking number of an active campaign that `called` reaches, if any."""
-    return (
-        TrackingNumber.objects.select_related("campaign")
-        .filter(phone_number=called, is_active=True, campaign__is_active=True)
-        .first()
-    )
-
-
-def call_start(*, call: IncomingCall) -> TrackingNumber | None:
-    """Log a new call and return the tracking number it reached (None: unmatched).
+def call_start(
+    *,
+    call: IncomingCall,
+    number_id: int | None,
+    campaign_id: int | None,
+    destination: str,
+    at: datetime | None = None,
+) -> None:
+    """Log a new call to the number (None: unmatched) it reached.
 
     A retried webhook inserts nothing: the row is keyed by CallSid and conflicts are ignored.
     """
-    number = number_for(call.called)
     if not call.sid:
-        return number
+        return
     row = Call(
         call_sid=_fit("call_sid", call.sid),
-        tracking_number=number,
-        campaign=number.campaign if number else None,
+        tracking_number_id=number_id,
+        campaign_id=campaign_id,
         called_number=_fit("called_number", call.called),
         caller_number=_fit("caller_number", call.caller),
         caller_name=_fit("caller_name", call.caller_name),
@@ -63,21 +60,17 @@ def call_start(*, call: IncomingCall) -> TrackingNumber | None:
         caller_state=_fit("caller_state", call.state),
         caller_zip=_fit("caller_zip", call.zip),
         caller_country=_fit("caller_country", call.country),
-        forwarded_to=number.destination if number else "",
-        outcome=Call.Outcome.IN_PROGRESS if number else Call.Outcome.UNMATCHED,
+        forwarded_to=_fit("forwarded_to", destination),
+        started_at=at or timezone.now(),
+        outcome=Call.Outcome.IN_PROGRESS if number_id else Call.Outcome.UNMATCHED,
     )
     Call.objects.bulk_create([row], ignore_conflicts=True)
-    return number
 
 
-def _locked(sid: str) -> Call | None:
+def _locked(sid: str) -> Call:
+    """The call's row, locked until the transaction ends; Call.DoesNotExist if not logged (yet)."""
     # Lock the call row only: its campaign is read, never written, here.
-    return (
-        Call.objects.select_for_update(of=("self",))
-        .select_related("campaign")
-        .filter(call_sid=sid)
-        .first()
-    )
+    return Call.objects.select_for_update(of=("self",)).select_related("campaign").get(call_sid=sid)
 
 
 def _apply(call: Call, **facts: object) -> Call:
@@ -98,25 +91,21 @@ def _apply(call: Call, **facts: object) -> Call:
     return call
 
 
-def call_whispered(*, sid: str, dial_call_sid: str) -> Call | None:
+def call_whispered(*, sid: str, dial_call_sid: str, at: datetime | None = None) -> Call:
     """The callee picked up and is about to hear the whisper."""
     with transaction.atomic():
         call = _locked(sid)
-        if call is None:
-            return None
         return _apply(
             call,
-            whispered_at=timezone.now(),
+            whispered_at=at or timezone.now(),
             dial_call_sid=_fit("dial_call_sid", dial_call_sid),
         )
 
 
-def call_decided(*, sid: str, digits: str) -> Call | None:
+def call_decided(*, sid: str, digits: str, at: datetime | None = None) -> Call:
     """The callee pressed a key (or none) after the whisper; the first answer stands."""
     with transaction.atomic():
         call = _locked(sid)
-        if call is None:
-            return None
         accept = call.campaign.accept_digit if call.campaign else DEFAULT_ACCEPT_DIGIT
         if digits == "":
             decision = Call.Decision.NO_INPUT
@@ -124,7 +113,7 @@ def call_decided(*, sid: str, digits: str) -> Call | None:
             decision = Call.Decision.ACCEPTED
         else:
             decision = Call.Decision.REJECTED
-        return _apply(call, decision=decision, decided_at=timezone.now())
+        return _apply(call, decision=decision, decided_at=at or timezone.now())
 
 
 def call_dial_finished(
@@ -134,12 +123,10 @@ def call_dial_finished(
     dial_call_sid: str,
     bridged: bool | None,
     talk_seconds: int | None,
-) -> Call | None:
+) -> Call:
     """The <Dial> to the business ended; Twilio asks what the caller hears next."""
     with transaction.atomic():
         call = _locked(sid)
-        if call is None:
-            return None
         return _apply(
             call,
             dial_status=_fit("dial_status", dial_status),
@@ -157,8 +144,6 @@ def call_status_changed(
         return None
     with transaction.atomic():
         call = _locked(sid)
-        if call is None:
-            return None
         return _apply(
             call,
             call_status=call_status,

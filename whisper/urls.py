@@ -6,6 +6,7 @@ app_name = "whisper"
 
 urlpatterns = [
     path("voice/", views.incoming, name="incoming"),
+    path("voice/fallback/", views.fallback, name="fallback"),
     path("voice/whisper/", views.screen, name="screen"),
     path("voice/whisper/decide/", views.decide, name="decide"),
     path("voice/dial-done/", views.dial_done, name="dial-done"),

@@ -1,61 +1,138 @@
-"""Twilio's webhooks: check, read, hand to one service, answer with TwiML."""
+"""Twilio's webhooks: check, read, hand to one service, answer with TwiML.
+
+Every call event goes through `events.record`, which writes it or, when the database cannot
+take it, spools it; routing comes from `routing`, which remembers every route it reads. So
+while the database is down a call to a known number still rings the business with its whisper.
+"""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
-from tracking import services
+from tracking import events, routing
 from tracking.announcement import CallerPlace, announcement
 from tracking.models import DEFAULT_ACCEPT_DIGIT, Call
+from tracking.routing import Route
 from whisper import twiml
 from whisper.params import TwilioParams
 from whisper.security import public_url, twilio_webhook
 
+logger = logging.getLogger(__name__)
 
-def _url(request: HttpRequest, name: str, call_sid: str) -> str:
-    # The parent CallSid travels in the URL: the callee's leg carries its own CallSid, and the
-    # signature covers the query string, so it cannot be tampered with.
-    return public_url(request, f"{reverse(name)}?{urlencode({'call': call_sid})}")
+
+def _url(request: HttpRequest, name: str, call_sid: str, tracking_number: str) -> str:
+    # The parent CallSid travels in the URL (the callee's leg has its own CallSid), and so does
+    # the tracking number, to route from the cache if the database is down. The signature
+    # covers the query string, so neither can be tampered with.
+    query = urlencode({"call": call_sid, "to": tracking_number})
+    return public_url(request, f"{reverse(name)}?{query}")
 
 
 def _parent_sid(request: HttpRequest, params: TwilioParams) -> str:
     return request.GET.get("call", "")[:64] or params.parent_call_sid or params.call_sid
 
 
-def _not_in_service(request: HttpRequest) -> HttpResponse:
-    return twiml.response(twiml.not_in_service())
+def _cached_route(request: HttpRequest) -> Route | None:
+    return routing.cached_route(request.GET.get("to", "")[:32])
 
 
-def _hang_up(request: HttpRequest) -> HttpResponse:
-    return twiml.response(twiml.hang_up())
-
-
-def _no_content(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=204)
-
-
-@twilio_webhook(fallback=_not_in_service)
-def incoming(request: HttpRequest) -> HttpResponse:
-    """Voice URL of every tracking number: log the call and ring the business."""
-    params = TwilioParams(request.POST)
-    number = services.call_start(call=params.incoming_call())
-    if number is None:
-        return twiml.response(twiml.not_in_service())
+def _forward(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
     return twiml.response(
         twiml.forward(
-            destination=number.destination,
-            ring_timeout=number.campaign.ring_timeout,
-            dial_action=_url(request, "whisper:dial-done", params.call_sid),
-            whisper_url=_url(request, "whisper:screen", params.call_sid),
+            destination=route.destination,
+            ring_timeout=route.ring_timeout,
+            dial_action=_url(request, "whisper:dial-done", sid, route.tracking_number),
+            whisper_url=_url(request, "whisper:screen", sid, route.tracking_number),
         )
     )
 
 
-def _generic_screen(request: HttpRequest, parent_sid: str) -> HttpResponse:
-    # Without the call's campaign we still screen: the callee decides with the default key.
+def _start(request: HttpRequest, route: Route | None, params: TwilioParams) -> HttpResponse:
+    call = params.incoming_call()
+    events.record(
+        "start",
+        call=call,
+        number_id=route.number_id if route else None,
+        campaign_id=route.campaign_id if route else None,
+        destination=route.destination if route else "",
+        at=timezone.now(),
+    )
+    if route is None:
+        return twiml.response(twiml.not_in_service())
+    return _forward(request, call.sid, route)
+
+
+def _forward_from_cache(request: HttpRequest) -> HttpResponse:
+    """Route without the database at all: for the Voice Fallback URL and as the incoming
+    webhook's last resort. The start of the call is spooled, to be logged later."""
+    try:
+        call = TwilioParams(request.POST).incoming_call()
+        route = routing.cached_route(call.called)
+        if route is None:
+            return twiml.response(twiml.not_in_service())
+        events.put(
+            "start",
+            {
+                "call": call,
+                "number_id": route.number_id,
+                "campaign_id": route.campaign_id,
+                "destination": route.destination,
+                "at": timezone.now(),
+            },
+        )
+        return _forward(request, call.sid, route)
+    except Exception:
+        logger.exception("Could not route %s from the cache", request.path)
+        return twiml.response(twiml.not_in_service())
+
+
+@twilio_webhook(fallback=_forward_from_cache)
+def incoming(request: HttpRequest) -> HttpResponse:
+    """Voice URL of every tracking number: log the call and ring the business."""
+    params = TwilioParams(request.POST)
+    return _start(request, routing.route_for(params.incoming_call().called), params)
+
+
+@twilio_webhook(fallback=_forward_from_cache)
+def fallback(request: HttpRequest) -> HttpResponse:
+    """Voice Fallback URL: Twilio asks here when the Voice URL failed or was too slow. The
+    database may be what failed, so this routes from the cache and spools the call's start."""
+    logger.error(
+        "Voice URL failed for %s (Twilio error %s); answering from the fallback",
+        request.POST.get("CallSid", "")[:64],
+        request.POST.get("ErrorCode", "")[:16],
+    )
+    return _forward_from_cache(request)
+
+
+def _screen(request: HttpRequest, parent_sid: str, *, words: str, voice: str, language: str):
+    return twiml.response(
+        twiml.screen(
+            words=words,
+            voice=voice,
+            language=language,
+            decide_url=_url(request, "whisper:decide", parent_sid, request.GET.get("to", "")[:32]),
+        )
+    )
+
+
+def _screen_from_cache(request: HttpRequest, parent_sid: str) -> HttpResponse:
+    # The database did not give us the call: the cached route still names the campaign (the
+    # caller's place is not known here). Without even that, screen with the default key.
+    route = _cached_route(request)
+    if route is not None:
+        return _screen(
+            request,
+            parent_sid,
+            words=route.whisper_for(CallerPlace()),
+            voice=route.voice,
+            language=route.language,
+        )
     words = announcement(
         campaign="a tracked number",
         place=CallerPlace(),
@@ -63,18 +140,17 @@ def _generic_screen(request: HttpRequest, parent_sid: str) -> HttpResponse:
         template="",
         accept_digit=DEFAULT_ACCEPT_DIGIT,
     )
-    return twiml.response(
-        twiml.screen(
-            words=words,
-            voice=twiml.FALLBACK_VOICE,
-            language=twiml.FALLBACK_LANGUAGE,
-            decide_url=_url(request, "whisper:decide", parent_sid),
-        )
+    return _screen(
+        request,
+        parent_sid,
+        words=words,
+        voice=twiml.FALLBACK_VOICE,
+        language=twiml.FALLBACK_LANGUAGE,
     )
 
 
 def _screen_fallback(request: HttpRequest) -> HttpResponse:
-    return _generic_screen(request, request.GET.get("call", "")[:64])
+    return _screen_from_cache(request, request.GET.get("call", "")[:64])
 
 
 @twilio_webhook(fallback=_screen_fallback)
@@ -82,43 +158,69 @@ def screen(request: HttpRequest) -> HttpResponse:
     """<Number url>: the callee picked up; only they hear this."""
     params = TwilioParams(request.POST)
     parent_sid = _parent_sid(request, params)
-    call = services.call_whispered(sid=parent_sid, dial_call_sid=params.call_sid)
+    call = events.record(
+        "whispered", sid=parent_sid, dial_call_sid=params.call_sid, at=timezone.now()
+    )
     if call is None or call.campaign is None:
-        return _generic_screen(request, parent_sid)
+        return _screen_from_cache(request, parent_sid)
     campaign = call.campaign
-    return twiml.response(
-        twiml.screen(
-            words=campaign.whisper_for(call.place),
-            voice=campaign.whisper_voice,
-            language=campaign.whisper_language,
-            decide_url=_url(request, "whisper:decide", parent_sid),
-        )
+    return _screen(
+        request,
+        parent_sid,
+        words=campaign.whisper_for(call.place),
+        voice=campaign.whisper_voice,
+        language=campaign.whisper_language,
     )
 
 
-@twilio_webhook(fallback=_hang_up)
+def _decide_from_cache(request: HttpRequest) -> HttpResponse:
+    route = _cached_route(request)
+    accept = route.accept_digit if route else DEFAULT_ACCEPT_DIGIT
+    digits = request.POST.get("Digits", "")[:1]
+    return twiml.response(twiml.bridge() if digits and digits == accept else twiml.hang_up())
+
+
+@twilio_webhook(fallback=_decide_from_cache)
 def decide(request: HttpRequest) -> HttpResponse:
     """<Gather action>: the callee's key joins them to the caller, or ends their leg."""
     params = TwilioParams(request.POST)
-    call = services.call_decided(sid=_parent_sid(request, params), digits=params.text("Digits"))
-    if call is not None and call.decision == Call.Decision.ACCEPTED:
-        return twiml.response(twiml.bridge())
-    return twiml.response(twiml.hang_up())
+    call = events.record(
+        "decided",
+        sid=_parent_sid(request, params),
+        digits=params.text("Digits"),
+        at=timezone.now(),
+    )
+    if call is None:
+        return _decide_from_cache(request)
+    accepted = call.decision == Call.Decision.ACCEPTED
+    return twiml.response(twiml.bridge() if accepted else twiml.hang_up())
 
 
-@twilio_webhook(fallback=_hang_up)
+def _after_dial_from_cache(request: HttpRequest) -> HttpResponse:
+    route = _cached_route(request)
+    if route is None or request.POST.get("DialBridged") == "true":
+        return twiml.response(twiml.hang_up())
+    return twiml.response(
+        twiml.say_and_hang_up(route.missed_message, voice=route.voice, language=route.language)
+    )
+
+
+@twilio_webhook(fallback=_after_dial_from_cache)
 def dial_done(request: HttpRequest) -> HttpResponse:
     """<Dial action>, on the caller's leg: settle the outcome, then tell a caller who was not
     connected something useful before hanging up."""
     params = TwilioParams(request.POST)
-    call = services.call_dial_finished(
+    call = events.record(
+        "dial_finished",
         sid=_parent_sid(request, params),
         dial_status=params.text("DialCallStatus"),
         dial_call_sid=params.text("DialCallSid"),
         bridged=params.boolean("DialBridged"),
         talk_seconds=params.seconds("DialCallDuration"),
     )
-    if call is None or call.outcome == Call.Outcome.ACCEPTED or call.campaign is None:
+    if call is None:
+        return _after_dial_from_cache(request)
+    if call.outcome == Call.Outcome.ACCEPTED or call.campaign is None:
         return twiml.response(twiml.hang_up())
     campaign = call.campaign
     return twiml.response(
@@ -130,14 +232,20 @@ def dial_done(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _no_content(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(status=204)
+
+
 @twilio_webhook(fallback=_no_content)
 def status(request: HttpRequest) -> HttpResponse:
     """Status Callback of the caller's leg: when and how long."""
     params = TwilioParams(request.POST)
-    services.call_status_changed(
+    events.record(
+        "status_changed",
         sid=params.call_sid,
         call_status=params.text("CallStatus"),
         duration_seconds=params.seconds("CallDuration"),
-        at=params.timestamp("Timestamp"),
+        # Stamped now when Twilio sent no time: a spooled event is replayed later.
+        at=params.timestamp("Timestamp") or timezone.now(),
     )
     return HttpResponse(status=204)

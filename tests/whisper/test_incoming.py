@@ -14,12 +14,17 @@ def test_it_logs_the_call_and_rings_the_business(twilio, number):
     assert dial.tag == "Dial", "answerOnBridge only works when <Dial> is the first verb"
     assert dial.get("answerOnBridge") == "true"
     assert dial.get("timeout") == "20"
-    assert dial.get("action") == "http://testserver/twilio/voice/dial-done/?call=CA100"
+    assert (
+        dial.get("action")
+        == "http://testserver/twilio/voice/dial-done/?call=CA100&to=%2B15125550100"
+    )
     assert dial.get("method") == "POST"
     [target] = list(dial)
     assert target.tag == "Number"
     assert target.text == "+15125550199"
-    assert target.get("url") == "http://testserver/twilio/voice/whisper/?call=CA100"
+    assert (
+        target.get("url") == "http://testserver/twilio/voice/whisper/?call=CA100&to=%2B15125550100"
+    )
 
     call = Call.objects.get()
     assert call.call_sid == "CA100"
@@ -109,7 +114,10 @@ def test_twiml_links_are_built_on_the_public_base_url(client, settings, number):
 
     dial = incoming(twilio).find("Dial")
 
-    assert dial.get("action") == "https://calls.example.com/twilio/voice/dial-done/?call=CA100"
+    assert (
+        dial.get("action")
+        == "https://calls.example.com/twilio/voice/dial-done/?call=CA100&to=%2B15125550100"
+    )
     assert dial.find("Number").get("url").startswith("https://calls.example.com/twilio/voice/")
 
 

@@ -20,7 +20,10 @@ def test_the_callee_hears_the_campaign_and_the_callers_place(twilio, number):
     gather = whisper.find("Gather")
     assert gather.get("numDigits") == "1"
     assert gather.get("actionOnEmptyResult") == "true"
-    assert gather.get("action") == "http://testserver/twilio/voice/whisper/decide/?call=CA100"
+    assert (
+        gather.get("action")
+        == "http://testserver/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100"
+    )
     say = gather.find("Say")
     assert say.text == (
         "Call from Spring Billboard, caller in Austin, Texas. "

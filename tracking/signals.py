@@ -1,0 +1,34 @@
+"""Keep cached routes in step with the campaigns and numbers they are built from."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from tracking import routing
+from tracking.models import Campaign, TrackingNumber
+
+
+@receiver(post_save, sender=Campaign)
+def campaign_saved(sender, instance: Campaign, **kwargs) -> None:
+    routing.refresh_campaign(instance)
+
+
+@receiver(pre_save, sender=TrackingNumber)
+def number_renumbered(sender, instance: TrackingNumber, **kwargs) -> None:
+    # A number given a new phone number must stop answering on its old one.
+    if instance.pk:
+        old = TrackingNumber.objects.filter(pk=instance.pk).values_list("phone_number", flat=True)
+        for phone_number in old:
+            if phone_number != instance.phone_number:
+                routing.forget_number(phone_number)
+
+
+@receiver(post_save, sender=TrackingNumber)
+def number_saved(sender, instance: TrackingNumber, **kwargs) -> None:
+    routing.refresh_number(instance)
+
+
+@receiver(post_delete, sender=TrackingNumber)
+def number_deleted(sender, instance: TrackingNumber, **kwargs) -> None:
+    routing.forget_number(instance.phone_number)
