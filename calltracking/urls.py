@@ -1,9 +1,18 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+
+def healthz(request):
+    """For load balancers and process managers: the process answers. No database involved, so
+    an outage of the database does not take the webhooks out of rotation."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("twilio/", include("whisper.urls")),
 ]

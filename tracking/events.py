@@ -58,7 +58,8 @@ def record(kind: str, **data: Any) -> Call | None:
     try:
         return SERVICES[kind](**data)
     except DatabaseError:
-        logger.warning("Database unavailable: %s event of %s spooled", kind, data.get("sid"))
+        sid = data["call"].sid if kind == "start" else data.get("sid")
+        logger.warning("Database unavailable: %s event of %s spooled", kind, sid)
         put(kind, data)
     except Call.DoesNotExist:
         if data.get("sid"):
