@@ -8,6 +8,7 @@ down a call to a known number still rings the business with its whisper.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
@@ -17,6 +18,9 @@ from tracking.announcement import CallerPlace, announcement
 from tracking.models import Campaign, TrackingNumber
 
 logger = logging.getLogger(__name__)
+
+# Tracking numbers are stored in E.164; nothing else can have a route (or a cache key).
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 # Long enough to outlast any outage; a change refreshes the entry at once anyway.
 ROUTE_TTL = 30 * 24 * 3600
@@ -78,7 +82,7 @@ def route_for(called: str) -> Route | None:
 
     Raises DatabaseError only when the database is down and no route was ever cached.
     """
-    if not called or len(called) > TrackingNumber._meta.get_field("phone_number").max_length:
+    if not _E164.fullmatch(called):
         return None
     try:
         number = (
@@ -98,7 +102,7 @@ def route_for(called: str) -> Route | None:
 
 
 def cached_route(called: str) -> Route | None:
-    if not called or len(called) > TrackingNumber._meta.get_field("phone_number").max_length:
+    if not _E164.fullmatch(called):
         return None
     try:
         data = cache.get(_key(called))
