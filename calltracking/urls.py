@@ -3,6 +3,10 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from calltracking.login_throttle import ThrottledAdminLoginForm
+
+admin.site.login_form = ThrottledAdminLoginForm
+
 
 def healthz(request):
     """For load balancers and process managers: the process answers. No database involved, so
