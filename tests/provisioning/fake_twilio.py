@@ -1,0 +1,289 @@
+"""A small Twilio REST API on loopback: the endpoints the app uses, answered as Twilio answers.
+
+It keeps the numbers for sale and the numbers the account owns, records every request it gets,
+and can be told to fail the next matching request (or to stop, so connections are refused).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+API = "/2010-04-01/Accounts/(?P<account>AC\\w+)"
+ROUTES = [
+    (
+        "GET",
+        re.compile(
+            API + r"/AvailablePhoneNumbers/(?P<country>\w+)/(?P<kind>Local|TollFree)\.json$"
+        ),
+        "search",
+    ),
+    ("GET", re.compile(API + r"/IncomingPhoneNumbers\.json$"), "list"),
+    ("POST", re.compile(API + r"/IncomingPhoneNumbers\.json$"), "create"),
+    ("GET", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "fetch"),
+    ("POST", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "update"),
+    ("DELETE", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "delete"),
+]
+
+# Form fields of an IncomingPhoneNumber and their JSON names.
+SETTABLE = {
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "VoiceApplicationSid": "voice_application_sid",
+    "FriendlyName": "friendly_name",
+}
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    auth: tuple[str, str] | None
+
+
+@dataclass
+class Failure:
+    status: int
+    code: int
+    message: str
+    method: str | None
+    path_contains: str | None
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str
+    auth_token: str
+    for_sale: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    owned: dict[str, dict] = field(default_factory=dict)
+    requests: list[Received] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    next_sids: list[str] = field(default_factory=list)
+    _counter: int = 0
+
+    # Set-up helpers for tests.
+
+    def offer(
+        self, phone_number: str, *, country: str = "US", kind: str = "Local", **extra
+    ) -> None:
+        self.for_sale.setdefault((country, kind), []).append(
+            {
+                "friendly_name": phone_number,
+                "phone_number": phone_number,
+                "locality": extra.get("locality", "Austin"),
+                "region": extra.get("region", "TX"),
+                "iso_country": country,
+                "postal_code": None,
+                "capabilities": {"voice": True, "SMS": True, "MMS": False},
+                "beta": False,
+            }
+        )
+
+    def own(self, phone_number: str, **values) -> dict:
+        """A number already on the account, e.g. bought in Twilio's console."""
+        record = self._record(phone_number)
+        record.update(values)
+        self.owned[record["sid"]] = record
+        return record
+
+    def fail_next(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        *,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        self.failures.append(Failure(status, code, message, method, path_contains))
+
+    def received(self, method: str | None = None, contains: str = "") -> list[Received]:
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and contains in r.path
+        ]
+
+    # Serving.
+
+    def _record(self, phone_number: str) -> dict:
+        self._counter += 1
+        sid = self.next_sids.pop(0) if self.next_sids else f"PN{self._counter:032x}"
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "phone_number": phone_number,
+            "friendly_name": phone_number,
+            "voice_url": "",
+            "voice_method": "POST",
+            "status_callback": "",
+            "status_callback_method": "POST",
+            "voice_fallback_url": "",
+            "voice_fallback_method": "POST",
+            "voice_caller_id_lookup": False,
+            "voice_application_sid": "",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/{sid}.json",
+        }
+
+    def handle(self, received: Received) -> tuple[int, object]:
+        self.requests.append(received)
+        for failure in list(self.failures):
+            if (failure.method in (None, received.method)) and (
+                failure.path_contains is None or failure.path_contains in received.path
+            ):
+                self.failures.remove(failure)
+                return failure.status, _error(failure.status, failure.code, failure.message)
+        if received.auth != (self.account_sid, self.auth_token):
+            return 401, _error(401, 20003, "Authentication Error - invalid username")
+        for method, pattern, name in ROUTES:
+            match = pattern.search(received.path)
+            if method == received.method and match:
+                if match.group("account") != self.account_sid:
+                    return 403, _error(403, 20003, "Wrong account")
+                return getattr(self, f"_{name}")(received, **match.groupdict())
+        return 404, _error(404, 20404, "The requested resource was not found")
+
+    def _search(self, received, *, account, country, kind):
+        kind = "TollFree" if kind == "TollFree" else "Local"
+        offers = self.for_sale.get((country, kind), [])
+        area_code = received.query.get("AreaCode", "")
+        contains = received.query.get("Contains", "")
+        found = [
+            o
+            for o in offers
+            if o["phone_number"][2:].startswith(area_code)
+            and (not contains or contains in o["phone_number"])
+        ]
+        size = int(received.query.get("PageSize", "50"))
+        return 200, {"available_phone_numbers": found[:size], "uri": received.path}
+
+    def _list(self, received, *, account):
+        numbers = list(self.owned.values())
+        if "PhoneNumber" in received.query:
+            numbers = [n for n in numbers if n["phone_number"] == received.query["PhoneNumber"]]
+        size = int(received.query.get("PageSize", "50"))
+        page = int(received.query.get("Page", "0"))
+        chunk = numbers[page * size : (page + 1) * size]
+        more = (page + 1) * size < len(numbers)
+        base = f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json"
+        return 200, {
+            "incoming_phone_numbers": chunk,
+            "page": page,
+            "page_size": size,
+            "uri": f"{base}?PageSize={size}&Page={page}",
+            "next_page_uri": f"{base}?PageSize={size}&Page={page + 1}" if more else None,
+        }
+
+    def _create(self, received, *, account):
+        phone_number = received.form.get("PhoneNumber", "")
+        offers = [o for offers in self.for_sale.values() for o in offers]
+        offer = next((o for o in offers if o["phone_number"] == phone_number), None)
+        if offer is None:
+            return 400, _error(400, 21422, "PhoneNumber requested is not available")
+        for offers_list in self.for_sale.values():
+            if offer in offers_list:
+                offers_list.remove(offer)
+        record = self._record(phone_number)
+        _apply(record, received.form)
+        self.owned[record["sid"]] = record
+        return 201, record
+
+    def _fetch(self, received, *, account, sid):
+        if sid not in self.owned:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        return 200, self.owned[sid]
+
+    def _update(self, received, *, account, sid):
+        if sid not in self.owned:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        _apply(self.owned[sid], received.form)
+        return 200, self.owned[sid]
+
+    def _delete(self, received, *, account, sid):
+        if sid not in self.owned:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        del self.owned[sid]
+        return 204, None
+
+
+def _apply(record: dict, form: dict[str, str]) -> None:
+    for name, key in SETTABLE.items():
+        if name in form:
+            record[key] = form[name]
+    if "VoiceCallerIdLookup" in form:
+        record["voice_caller_id_lookup"] = form["VoiceCallerIdLookup"] == "true"
+
+
+def _error(status: int, code: int, message: str) -> dict:
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+class FakeTwilioServer:
+    """Serves a FakeTwilio on 127.0.0.1, on a port of its own, in a thread."""
+
+    def __init__(self, fake: FakeTwilio) -> None:
+        self.fake = fake
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                received = Received(
+                    method=self.command,
+                    path=parts.path,
+                    query={k: v[-1] for k, v in parse_qs(parts.query).items()},
+                    form={k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()},
+                    auth=_basic_auth(self.headers.get("Authorization", "")),
+                )
+                with lock:
+                    status, payload = fake.handle(received)
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                if payload is not None:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+            def log_message(self, format, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.running = True
+
+    def stop(self) -> None:
+        """Close the socket: from now on every connection is refused."""
+        if self.running:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.running = False
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    if not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user, password
