@@ -1,0 +1,98 @@
+"""Make a phone call to the app without Twilio: `python manage.py simulate_call --to … --from …`."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tracking import phones
+from tracking.models import Call
+from whisper import simulator
+
+
+class Command(BaseCommand):
+    help = (
+        "Play Twilio's part in one call to a tracking number: signed webhooks, the whisper, "
+        "the callee's key, the dial result and the status callback; then show the call-log row."
+    )
+
+    # The start-up warning about a missing TWILIO_AUTH_TOKEN does not apply: in-process runs
+    # bring their own token, and --url runs say so themselves.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--to", required=True, help="The tracking number dialled.")
+        parser.add_argument("--from", dest="caller", required=True, help="The caller's number.")
+        parser.add_argument("--city", default="", help="FromCity, e.g. AUSTIN.")
+        parser.add_argument("--state", default="", help="FromState, e.g. TX.")
+        parser.add_argument("--zip", default="", help="FromZip, e.g. 78701.")
+        parser.add_argument("--country", default="", help="FromCountry, e.g. US.")
+        parser.add_argument("--caller-name", default="", help="CallerName (CNAM).")
+        parser.add_argument(
+            "--answer",
+            choices=simulator.ANSWERS,
+            default="accept",
+            help="What the person answering does (default: accept). hang-up: the caller "
+            "gives up while it rings.",
+        )
+        parser.add_argument(
+            "--talk", type=int, default=42, help="Seconds of conversation once connected."
+        )
+        parser.add_argument(
+            "--url",
+            help="A running server (e.g. http://127.0.0.1:8000) instead of this process. It "
+            "must share TWILIO_AUTH_TOKEN (and PUBLIC_BASE_URL, if set) with this side.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        call = simulator.SimulatedCall(
+            to=phones.normalize(options["to"]),
+            caller=phones.normalize(options["caller"]),
+            city=options["city"],
+            state=options["state"],
+            zip=options["zip"],
+            country=options["country"],
+            caller_name=options["caller_name"],
+            answer=options["answer"],
+            talk_seconds=max(options["talk"], 0),
+        )
+        try:
+            if options["url"]:
+                transcript = simulator.simulate_over_http(
+                    call, server=options["url"], echo=self.stdout.write
+                )
+            else:
+                transcript = simulator.simulate_in_process(call, echo=self.stdout.write)
+        except simulator.SimulationError as error:
+            raise CommandError(str(error)) from None
+        self._show_row(transcript.call_sid)
+
+    def _show_row(self, sid: str) -> None:
+        row = Call.objects.select_related("campaign").filter(call_sid=sid).first()
+        if row is None:
+            self.stdout.write(
+                f"\nNo call-log row {sid} in this database (the server may use another one)."
+            )
+            return
+        place = ", ".join(
+            part
+            for part in (row.caller_city, row.caller_state, row.caller_zip, row.caller_country)
+            if part
+        )
+        dial = row.dial_status or "—"
+        if row.dial_bridged is not None:
+            dial += " (bridged)" if row.dial_bridged else " (not bridged)"
+        fields = [
+            ("outcome", row.get_outcome_display()),
+            ("decision", row.get_decision_display() or "—"),
+            ("campaign", str(row.campaign) if row.campaign else "—"),
+            ("caller", f"{row.caller_number} {row.caller_name}".strip()),
+            ("location", place or "—"),
+            ("forwarded to", row.forwarded_to or "—"),
+            ("dial", dial),
+            ("talk", f"{row.talk_seconds} s" if row.talk_seconds is not None else "—"),
+            ("duration", f"{row.duration_seconds} s" if row.duration_seconds is not None else "—"),
+        ]
+        self.stdout.write(f"\nCall log row {row.call_sid}:")
+        for name, value in fields:
+            self.stdout.write(f"  {name + ':':<14}{value}")
+        self.stdout.write(self.style.SUCCESS(f"Outcome: {row.get_outcome_display()}."))
