@@ -89,7 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No health-check query per request: a connection broken by a database restart fails its
+    # request's writes, which are spooled, and is then closed and replaced.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     # A caller waits while a webhook runs and Twilio gives up after 15 s: a database that does
     # not answer must fail fast, so the call is routed from the cache and its events spooled.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -1,0 +1,100 @@
+"""Benchmark results: kept as JSON in bench/results/ and rendered into docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "performance.md"
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """p50/p95/p99/max of durations given in seconds, in milliseconds."""
+    if not seconds:
+        return {}
+    ordered = sorted(seconds)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+    return {
+        "n": len(ordered),
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(ordered[-1] * 1000, 2),
+    }
+
+
+def _table(rows: list[list[object]]) -> str:
+    header, *body = rows
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def render_load(result: dict) -> str:
+    latency = [["webhook", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms"]]
+    for name, p in [
+        *result["latency_ms"].items(),
+        ("all webhooks", result["all_webhooks_latency_ms"]),
+        ("floor (bare Django view)", result["floor_latency_ms"]),
+    ]:
+        latency.append([name, p["n"], p["p50"], p["p95"], p["p99"], p["max"]])
+    rows = result["rows"]
+    return "\n".join(
+        [
+            f"Measured {result['when']} on {result['machine']} ({result['server']}), "
+            f"{result['concurrency']} concurrent calls for {result['seconds']} s, load from "
+            "separate processes on the same machine.",
+            "",
+            _table(
+                [
+                    ["figure", "value"],
+                    ["whole calls per second", result["calls_per_second"]],
+                    ["webhook requests per second", result["webhook_requests_per_second"]],
+                    ["floor requests per second", result["floor_requests_per_second"]],
+                    ["**ratio to the floor**", f"**{result['ratio_to_floor']}**"],
+                    ["request errors", result["errors"]],
+                    ["calls driven / rows", f"{rows['calls']} / {rows['rows']}"],
+                    [
+                        "missing / duplicated / wrong outcome",
+                        f"{rows['missing']} / {rows['duplicated']} / {rows['wrong_outcome']}",
+                    ],
+                ]
+            ),
+            "",
+            _table(latency),
+        ]
+    )
+
+
+def render_scale(result: dict) -> str:
+    rows = [["measurement", "median ms", "ratio to raw SQL"]]
+    for name, figure in result["timings"].items():
+        rows.append([name, figure["median_ms"], figure.get("ratio", "")])
+    return "\n".join(
+        [
+            f"Measured {result['when']} on {result['machine']}, {result['calls']:,} calls in "
+            f"PostgreSQL, median of {result['repeats']} runs each.",
+            "",
+            _table(rows),
+        ]
+    )
+
+
+RENDER = {"load": render_load, "scale": render_scale}
+
+
+def write_section(name: str, result: dict) -> None:
+    """Save `result` and replace the `name` section of docs/performance.md with it."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    text = DOC.read_text()
+    section = f"{start}\n{RENDER[name](result)}\n{end}"
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
+    DOC.write_text(text)
