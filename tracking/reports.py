@@ -1,9 +1,378 @@
-"""Call-acceptance reports (admin page). Being written: see issue 4."""
+"""Call-acceptance reports: the admin page, its charts and its CSV downloads (issue 4).
+
+The figures come from tracking.selectors (one aggregate query per table); this module only
+chooses the period, lays the rows out and formats them for people (the page) or for
+spreadsheets (CSV).
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import csv
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+
+from tracking import charts, phones, selectors
+from tracking.models import Call, Campaign
+from tracking.selectors import FIGURES, Period
+
+DEFAULT_DAYS = 30
+# A year (leap or not) is the longest period a chart of days stays readable.
+MAX_DAYS = 366
+# The page lists the places with most calls; the CSV download has them all.
+PLACES_ON_PAGE = 25
+DASH = "—"
+
+FIGURE_HEADERS = {
+    "call_count": "Calls",
+    "screened": "Screened",
+    "accepted": "Accepted",
+    "rejected": "Rejected",
+    "no_response": "No response",
+    "missed": "Missed",
+    "abandoned": "Abandoned",
+    "acceptance_rate": "Acceptance rate",
+    "connect_rate": "Connect rate",
+    "avg_talk_seconds": "Avg talk time",
+}
+RATES = {"acceptance_rate", "connect_rate"}
+# Cells a spreadsheet would run as a formula; campaign names and labels are typed by people.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+E164 = re.compile(r"\+[0-9]{1,15}")  # a tracking number: safe, and wanted as typed
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.only("id", "name").order_by("name"),
+        required=False,
+        empty_label="All campaigns",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The start date is after the end date.")
+            if (end - start).days + 1 > MAX_DAYS:
+                raise forms.ValidationError(
+                    "Choose at most %(days)s days.", params={"days": MAX_DAYS}
+                )
+        return data
+
+
+def default_period(today: date | None = None) -> Period:
+    """The last DEFAULT_DAYS days, today included."""
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    return Period(start=today - timedelta(days=DEFAULT_DAYS - 1), end=today)
+
+
+def _bind(query: QueryDict) -> ReportForm:
+    # Missing dates take the defaults, so a link with only ?campaign=3 still shows a report.
+    data = query.copy()
+    period = default_period()
+    data.setdefault("start", period.start.isoformat())
+    data.setdefault("end", period.end.isoformat())
+    return ReportForm(data)
+
+
+Sums = dict[str, dict[str, Any]]  # selectors.totals(): the totals row and the rows outside
+
+# Tables --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    labels: list[str]
+    figures: dict[str, Any]
+    css: str = ""
+    note: str = ""  # shown in small print under the first label
+    key: Any = None  # the day or hour a chart slot stands for
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    label_headers: list[str]
+    rows: list[Row]
+    total: Row
+    note: str = ""
+    empty: str = "No calls in this period."
+    csv_url: str = ""
+    chart: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _zero() -> dict[str, Any]:
+    return {name: (None if name in RATES or name == "avg_talk_seconds" else 0) for name in FIGURES}
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in FIGURES}
+
+
+def _campaigns(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+    rows = [
+        Row([r["name"] + ("" if r["is_active"] or not human else " (inactive)")], _figures(r))
+        for r in selectors.by_campaign(period, campaign)
+    ]
+    # Calls to a Twilio number that is in no campaign: kept visible, so the rows add up to the
+    # total, but never mixed into a campaign's rates.
+    if campaign is None and sums["no_campaign"]["call_count"]:
+        rows.append(Row(["Unmatched (no campaign)"], sums["no_campaign"], css="unmatched"))
+    return Table(
+        "campaigns",
+        "By campaign",
+        ["Campaign"],
+        rows,
+        Row(["Total"], sums["all"]),
+        empty="No active campaign, and no calls in this period.",
+    )
+
+
+def _numbers(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+    # On the page the label goes under the number, so the ten figures fit beside the sidebar;
+    # the CSV keeps it in a column of its own.
+    rows = []
+    for r in selectors.by_number(period, campaign):
+        if human:
+            rows.append(Row([phones.national(r["phone_number"]), r["campaign__name"]], _figures(r)))
+            rows[-1].note = r["label"]
+        else:
+            rows.append(Row([r["phone_number"], r["label"], r["campaign__name"]], _figures(r)))
+    blank = [""] * (1 if human else 2)
+    if sums["no_number"]["call_count"]:
+        rows.append(Row(["No tracking number", *blank], sums["no_number"], css="unmatched"))
+    return Table(
+        "numbers",
+        "By tracking number",
+        ["Tracking number", "Campaign"] if human else ["Tracking number", "Label", "Campaign"],
+        rows,
+        Row(["Total", *blank], sums["all"]),
+        empty="No active tracking number, and no calls in this period.",
+    )
+
+
+def _days(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+    found = {r["day"]: _figures(r) for r in selectors.by_day(period, campaign)}
+    # Days without calls are rows too: a gap in the chart is information.
+    rows = [
+        Row(
+            [format_date(day, "D, M j, Y") if human else day.isoformat()],
+            found.get(day) or _zero(),
+            key=day,
+        )
+        for day in period.days
+    ]
+    return Table("days", "By day", ["Day"], rows, Row(["Total"], sums["all"]))
+
+
+def _hours(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+    found = {r["hour"]: _figures(r) for r in selectors.by_hour(period, campaign)}
+    rows = [
+        Row(
+            [f"{hour:02d}:00–{(hour + 1) % 24:02d}:00" if human else f"{hour:02d}:00"],
+            found.get(hour) or _zero(),
+            key=hour,
+        )
+        for hour in range(24)
+    ]
+    return Table("hours", "By hour of day", ["Hour"], rows, Row(["Total"], sums["all"]))
+
+
+def _places(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+    limit = PLACES_ON_PAGE if human else None
+    blank = DASH if human else ""
+    rows = [
+        Row(
+            [r["caller_country"] or blank, r["caller_state"] or blank, r["caller_city"] or blank],
+            _figures(r),
+        )
+        for r in selectors.by_place(period, campaign, limit=limit)
+    ]
+    note = ""
+    if human and len(rows) == PLACES_ON_PAGE:
+        note = f"The {PLACES_ON_PAGE} places with most calls; the CSV file lists every place."
+    return Table(
+        "places",
+        "By caller location",
+        ["Country", "State", "City"],
+        rows,
+        Row(["Total", "", ""], sums["all"]),
+        note=note,
+    )
+
+
+# Every table of the page, by the key its CSV link carries.
+TABLES: dict[str, Callable[..., Table]] = {
+    "campaigns": _campaigns,
+    "numbers": _numbers,
+    "days": _days,
+    "places": _places,
+    "hours": _hours,
+}
+
+
+# Formatting ----------------------------------------------------------------------------------
+
+
+def human(name: str, value: Any) -> str:
+    if value is None:
+        return DASH
+    if name in RATES:
+        return f"{value:.1%}"
+    if name == "avg_talk_seconds":
+        minutes, seconds = divmod(round(value), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    return f"{value:,}"
+
+
+def machine(name: str, value: Any) -> str | int:
+    if value is None:
+        return ""
+    if name in RATES:
+        return f"{value:.4f}"
+    if name == "avg_talk_seconds":
+        return f"{value:.1f}"
+    return value
+
+
+def _cells(row: Row) -> list[dict[str, str]]:
+    return [
+        {"name": name, "header": FIGURE_HEADERS[name], "text": human(name, row.figures[name])}
+        for name in FIGURES
+    ]
+
+
+def _safe_text(value: str) -> str:
+    if value.startswith(FORMULA_STARTS) and not E164.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_response(table: Table, period: Period) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"calls-by-{table.key}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    headers = [FIGURE_HEADERS[name] for name in FIGURES]
+    headers[-1] = "Avg talk seconds"
+    writer.writerow(table.label_headers + headers)
+    for row in [*table.rows, table.total]:
+        writer.writerow(
+            [_safe_text(label) for label in row.labels]
+            + [machine(name, row.figures[name]) for name in FIGURES]
+        )
+    return response
+
+
+# Charts --------------------------------------------------------------------------------------
+
+
+def _slots(rows: Iterable[Row], short: Callable[[Any], str]) -> list[charts.Slot]:
+    return [
+        charts.Slot(
+            label=short(row.key),
+            description=row.labels[0],
+            calls=row.figures["call_count"],
+            accepted=row.figures["accepted"],
+            rate=row.figures["acceptance_rate"],
+        )
+        for row in rows
+    ]
+
+
+# The view ------------------------------------------------------------------------------------
 
 
 def report_view(request: HttpRequest, *, admin_site) -> HttpResponse:
-    raise NotImplementedError
+    """The reports page, or one of its tables as CSV with ?format=csv&table=<key>."""
+    # The admin wraps this view in admin_view (staff login); the permission is checked here too
+    # so the page never depends on how it is wired.
+    if not request.user.has_perm("tracking.view_call"):
+        raise PermissionDenied
+
+    form = _bind(request.GET)
+    valid = form.is_valid()
+    if request.GET.get("format") == "csv":
+        table_key = request.GET.get("table", "")
+        if table_key not in TABLES:
+            return HttpResponseBadRequest("Unknown table.", content_type="text/plain")
+        if not valid:
+            return HttpResponseBadRequest(
+                form.errors.as_text(), content_type="text/plain; charset=utf-8"
+            )
+        period = Period(form.cleaned_data["start"], form.cleaned_data["end"])
+        campaign = form.cleaned_data["campaign"]
+        sums = selectors.totals(period, campaign)
+        table = TABLES[table_key](period, campaign, sums, human=False)
+        return csv_response(table, period)
+
+    context: dict[str, Any] = {
+        **admin_site.each_context(request),
+        "title": "Call reports",
+        "opts": Call._meta,
+        "form": form,
+        "time_zone": settings.TIME_ZONE,
+        "figure_headers": list(FIGURE_HEADERS.values()),
+    }
+    if valid:
+        context.update(_report_context(form))
+    return TemplateResponse(request, "admin/tracking/reports.html", context)
+
+
+def _report_context(form: ReportForm) -> dict[str, Any]:
+    period = Period(form.cleaned_data["start"], form.cleaned_data["end"])
+    campaign = form.cleaned_data["campaign"]
+    filters = QueryDict(mutable=True)
+    filters.update({"start": period.start.isoformat(), "end": period.end.isoformat()})
+    if campaign is not None:
+        filters["campaign"] = str(campaign.pk)
+
+    sums = selectors.totals(period, campaign)
+    tables = {key: build(period, campaign, sums, human=True) for key, build in TABLES.items()}
+    for key, table in tables.items():
+        link = filters.copy()
+        link.update({"format": "csv", "table": key})
+        table.csv_url = "?" + link.urlencode()
+        table.extra["rows"] = [{"row": row, "cells": _cells(row)} for row in table.rows]
+        table.extra["total"] = _cells(table.total)
+
+    span = f"{format_date(period.start, 'j M Y')} to {format_date(period.end, 'j M Y')}"
+    tables["days"].chart = charts.calls_chart(
+        chart_id="chart-days",
+        title=f"Calls and accepted calls per day, {span}",
+        description="Bars: calls per day, the accepted part darker. Line: acceptance rate.",
+        slots=_slots(tables["days"].rows, lambda day: format_date(day, "M j")),
+    )
+    tables["hours"].chart = charts.calls_chart(
+        chart_id="chart-hours",
+        title=f"Calls and accepted calls by hour of day ({settings.TIME_ZONE}), {span}",
+        description="Bars: calls per hour of the day, the accepted part darker. "
+        "Line: acceptance rate.",
+        slots=_slots(tables["hours"].rows, lambda hour: f"{hour:02d}"),
+    )
+    return {
+        "period": period,
+        "campaign": campaign,
+        "summary": _cells(Row(["Total"], sums["all"])),
+        "tables": tables,
+    }
