@@ -33,3 +33,8 @@ test: dev-venv
 lint: dev-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Benchmarks (PostgreSQL on 127.0.0.1:5432); figures go to docs/performance.md.
+bench: dev-venv
+	$(PY) -m bench.load
+	$(PY) -m bench.scale
