@@ -322,8 +322,9 @@ def report_view(request: HttpRequest, *, admin_site) -> HttpResponse:
             )
         period = Period(form.cleaned_data["start"], form.cleaned_data["end"])
         campaign = form.cleaned_data["campaign"]
-        sums = selectors.totals(period, campaign)
-        table = TABLES[table_key](period, campaign, sums, human=False)
+        with selectors.report_queries():
+            sums = selectors.totals(period, campaign)
+            table = TABLES[table_key](period, campaign, sums, human=False)
         return csv_response(table, period)
 
     context: dict[str, Any] = {
@@ -347,8 +348,9 @@ def _report_context(form: ReportForm) -> dict[str, Any]:
     if campaign is not None:
         filters["campaign"] = str(campaign.pk)
 
-    sums = selectors.totals(period, campaign)
-    tables = {key: build(period, campaign, sums, human=True) for key, build in TABLES.items()}
+    with selectors.report_queries():
+        sums = selectors.totals(period, campaign)
+        tables = {key: build(period, campaign, sums, human=True) for key, build in TABLES.items()}
     for key, table in tables.items():
         link = filters.copy()
         link.update({"format": "csv", "table": key})
