@@ -23,6 +23,8 @@ def _twilio_settings(settings):
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
     settings.TWILIO_VALIDATE_SIGNATURES = True
     settings.PUBLIC_BASE_URL = ""
+    # Sign-ins in tests need no protection against offline cracking, only speed.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests do not run collectstatic: serve static files from the apps, unhashed.
     settings.STORAGES = {
         **settings.STORAGES,

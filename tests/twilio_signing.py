@@ -12,6 +12,18 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
 
 
+# Every webhook Twilio may call, as it calls them (the parent CallSid in the query where ours
+# puts it), for the tests every webhook must pass.
+WEBHOOKS = [
+    "/twilio/voice/",
+    "/twilio/voice/fallback/",
+    "/twilio/voice/whisper/?call=CA100&to=%2B15125550100",
+    "/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100",
+    "/twilio/voice/dial-done/?call=CA100&to=%2B15125550100",
+    "/twilio/voice/status/",
+]
+
+
 class TwilioPoster:
     """Posts to our webhooks as Twilio would, with a valid (or a chosen) X-Twilio-Signature."""
 

@@ -32,8 +32,6 @@ from whisper.twilio_api import AvailableNumber, IncomingNumber, NumberKind, Voic
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_PATH = "/twilio/voice/fallback/"
-
 PUBLIC_BASE_URL_HELP = (
     "Set PUBLIC_BASE_URL to the https address Twilio uses to reach this site "
     "(e.g. https://calls.example.com) in the server's environment or in .env, then restart the "
@@ -77,8 +75,8 @@ def voice_config(*, campaign: Campaign) -> VoiceConfig:
     return VoiceConfig(
         voice_url=base + reverse("whisper:incoming"),
         status_callback=base + reverse("whisper:status"),
-        # Served by the whisper app: Twilio asks it when the Voice URL fails.
-        voice_fallback_url=base + FALLBACK_PATH,
+        # Twilio asks it when the Voice URL fails: it routes from the cache alone.
+        voice_fallback_url=base + reverse("whisper:fallback"),
         voice_caller_id_lookup=campaign.caller_name_lookup,
     )
 

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.twilio_signing import twiml
+from tests.twilio_signing import WEBHOOKS, twiml
 from tests.whisper.steps import answered, incoming
 from tracking.models import Call
-
-WEBHOOKS = [
-    "/twilio/voice/",
-    "/twilio/voice/whisper/?call=CA100",
-    "/twilio/voice/whisper/decide/?call=CA100",
-    "/twilio/voice/dial-done/?call=CA100",
-    "/twilio/voice/status/",
-]
 
 HOSTILE = {
     "empty": {},

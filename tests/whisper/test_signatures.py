@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.twilio_signing import TwilioPoster
+from tests.twilio_signing import WEBHOOKS, TwilioPoster
 from tracking.models import Call
 
-WEBHOOKS = [
-    "/twilio/voice/",
-    "/twilio/voice/whisper/?call=CA100",
-    "/twilio/voice/whisper/decide/?call=CA100",
-    "/twilio/voice/dial-done/?call=CA100",
-    "/twilio/voice/status/",
-]
 PARAMS = {
     "CallSid": "CA100",
     "From": "+13125550123",
