@@ -78,8 +78,17 @@ class Twilio:
         return response.status, content, time.perf_counter() - started
 
 
-def _call(twilio: Twilio, sid: str, to: str, plan: str, timings: dict[str, list[float]]) -> None:
+# Seconds a real call spends between webhooks (ringing, whisper and key, talk), divided by the
+# --pace factor in the paced phase; the saturation phase uses none.
+GAPS = {"whisper": 4.0, "key": 5.0, "dial-done": 10.0, "status": 1.0}
+
+
+def _call(
+    twilio: Twilio, sid: str, to: str, plan: str, timings: dict[str, list[float]], pace: float
+) -> None:
     def step(name: str, url: str, params: dict[str, str]) -> ET.Element | None:
+        if pace:
+            time.sleep(GAPS.get(name, 0.0) / pace)
         status, content, seconds = twilio.post(url, params)
         timings.setdefault(name, []).append(seconds)
         if status not in (200, 204):
@@ -119,9 +128,9 @@ def _floor_request(twilio: Twilio, timings: dict[str, list[float]]) -> None:
     timings.setdefault("floor", []).append(seconds)
 
 
-def _client(job: tuple[str, int, int, int, float]) -> dict:
+def _client(job: tuple[str, int, int, int, float, float]) -> dict:
     """One load process: `threads` callers, each making calls back to back until time is up."""
-    mode, index, port, threads, seconds = job
+    mode, index, port, threads, seconds, pace = job
     results = {"timings": {}, "calls": [], "errors": []}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -138,8 +147,8 @@ def _client(job: tuple[str, int, int, int, float]) -> dict:
                     _floor_request(twilio, timings)
                 else:
                     plan = PLAN[n % len(PLAN)]
-                    sid = f"CA{index:02d}{slot:03d}{n:07d}".ljust(34, "0")
-                    _call(twilio, sid, NUMBERS[n % len(NUMBERS)], plan, timings)
+                    sid = f"CA{mode[0]}{index:02d}{slot:03d}{n:07d}".ljust(34, "0")
+                    _call(twilio, sid, NUMBERS[n % len(NUMBERS)], plan, timings, pace)
                     calls.append((sid, EXPECTED[plan]))
             except Exception as error:  # recorded and reported: a benchmark must not hide them
                 with lock:
@@ -158,9 +167,11 @@ def _client(job: tuple[str, int, int, int, float]) -> dict:
     return results
 
 
-def _drive(mode: str, port: int, concurrency: int, processes: int, seconds: float) -> dict:
+def _drive(
+    mode: str, port: int, concurrency: int, processes: int, seconds: float, pace: float = 0.0
+) -> dict:
     per_process = concurrency // processes
-    jobs = [(mode, index, port, per_process, seconds) for index in range(processes)]
+    jobs = [(mode, index, port, per_process, seconds, pace) for index in range(processes)]
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         parts = pool.map(_client, jobs)
@@ -201,6 +212,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--pace", type=float, default=10.0, help="paced phase: real gaps divided by this"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not update the docs")
     args = parser.parse_args()
 
@@ -236,7 +250,10 @@ def main() -> None:
 
         floor = _drive("floor", server.port, args.concurrency, args.processes, args.seconds)
         calls = _drive("calls", server.port, args.concurrency, args.processes, args.seconds)
-        check = _verify(database_url, calls["calls"])
+        paced = _drive(
+            "paced", server.port, args.concurrency, args.processes, args.seconds * 2, args.pace
+        )
+        check = _verify(database_url, calls["calls"] + paced["calls"])
     finally:
         server.stop()
         with psycopg.connect(admin_url, autocommit=True) as connection:
@@ -262,8 +279,21 @@ def main() -> None:
         "all_webhooks_latency_ms": percentiles(
             [v for values in calls["timings"].values() for v in values]
         ),
-        "errors": len(calls["errors"]) + len(floor["errors"]),
-        "first_errors": (calls["errors"] + floor["errors"])[:5],
+        "paced": {
+            "pace": args.pace,
+            "calls": len(paced["calls"]),
+            "requests_per_second": round(
+                sum(len(v) for v in paced["timings"].values()) / paced["seconds"], 1
+            ),
+            "latency_ms": {
+                name: percentiles(values) for name, values in sorted(paced["timings"].items())
+            },
+            "all_webhooks_latency_ms": percentiles(
+                [v for values in paced["timings"].values() for v in values]
+            ),
+        },
+        "errors": len(calls["errors"]) + len(floor["errors"]) + len(paced["errors"]),
+        "first_errors": (calls["errors"] + floor["errors"] + paced["errors"])[:5],
         "rows": check,
     }
     print(json.dumps(result, indent=2))

@@ -45,6 +45,13 @@ def render_load(result: dict) -> str:
     ]:
         latency.append([name, p["n"], p["p50"], p["p95"], p["p99"], p["max"]])
     rows = result["rows"]
+    paced = result["paced"]
+    paced_latency = [["webhook", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms"]]
+    for name, p in [
+        *paced["latency_ms"].items(),
+        ("all webhooks", paced["all_webhooks_latency_ms"]),
+    ]:
+        paced_latency.append([name, p["n"], p["p50"], p["p95"], p["p99"], p["max"]])
     return "\n".join(
         [
             f"Measured {result['when']} on {result['machine']} ({result['server']}), "
@@ -67,7 +74,16 @@ def render_load(result: dict) -> str:
                 ]
             ),
             "",
+            "**Saturation**: each simulated call makes its next request as soon as the last one "
+            "is answered, so the server is never idle and latency is mostly queueing.",
+            "",
             _table(latency),
+            "",
+            f"**Paced**: {result['concurrency']} concurrent calls with a real call's gaps "
+            f"between webhooks (ringing, whisper and key, talk) divided by {paced['pace']:g}; "
+            f"{paced['calls']} calls, {paced['requests_per_second']} requests per second.",
+            "",
+            _table(paced_latency),
         ]
     )
 
