@@ -23,7 +23,7 @@ dev-venv: $(VENV)/.dev
 run: venv
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo --if-empty
-	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_admin
+	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite; DATABASE_URL=postgres://… runs it on PostgreSQL.

@@ -48,3 +48,10 @@ def test_it_never_promotes_an_existing_user_named_admin(db):
     output = ensure_admin()
     assert not User.objects.filter(is_superuser=True).exists()
     assert "createsuperuser" in output
+
+
+def test_it_names_the_address_the_server_was_started_on(db):
+    out = io.StringIO()
+    call_command("ensure_admin", url="http://127.0.0.1:8123/admin/", stdout=out)
+
+    assert "URL:      http://127.0.0.1:8123/admin/" in out.getvalue()

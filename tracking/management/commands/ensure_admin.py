@@ -7,20 +7,24 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-URL = "http://127.0.0.1:8000/admin/"
 USERNAME = "admin"
 
 
 class Command(BaseCommand):
     help = "Create the superuser 'admin' with a generated password if there is no superuser."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/admin/", help="Where the admin is served."
+        )
+
+    def handle(self, *args, url: str, **options) -> None:
         User = get_user_model()
         existing = User.objects.filter(is_superuser=True).order_by("pk").first()
         if existing is not None:
             name = existing.get_username()
             self.stdout.write(
-                f"Log in at {URL} as “{name}” (or any other superuser).\n"
+                f"Log in at {url} as “{name}” (or any other superuser).\n"
                 f"Forgot the password? Run: python manage.py changepassword {name}"
             )
             return
@@ -40,7 +44,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{rule}\n"
                 f"  Admin user created. This password is shown only once.\n"
-                f"  URL:      {URL}\n"
+                f"  URL:      {url}\n"
                 f"  Username: {USERNAME}\n"
                 f"  Password: {password}\n"
                 f"  Change it with: python manage.py changepassword {USERNAME}\n"
