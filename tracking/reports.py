@@ -1,8 +1,8 @@
 """Call-acceptance reports: the admin page, its charts and its CSV downloads (issue 4).
 
-The figures come from tracking.selectors (one aggregate query per table); this module only
-chooses the period, lays the rows out and formats them for people (the page) or for
-spreadsheets (CSV).
+The figures come from tracking.selectors (aggregate queries, a scan shared by the tables that
+group alike); this module only chooses the period, lays the rows out and formats them for people
+(the page) or for spreadsheets (CSV).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils.dateformat import format as format_date
 
 from tracking import charts, phones, selectors
 from tracking.models import Call, Campaign
-from tracking.selectors import FIGURES, Period
+from tracking.selectors import FIGURES, Period, Report
 
 DEFAULT_DAYS = 30
 # A year (leap or not) is the longest period a chart of days stays readable.
@@ -92,8 +92,6 @@ def _bind(query: QueryDict) -> ReportForm:
     return ReportForm(data)
 
 
-Sums = dict[str, dict[str, Any]]  # selectors.totals(): the totals row and the rows outside
-
 # Tables --------------------------------------------------------------------------------------
 
 
@@ -128,14 +126,15 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIGURES}
 
 
-def _campaigns(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+def _campaigns(report: Report, *, human: bool) -> Table:
+    sums = report.totals
     rows = [
         Row([r["name"] + ("" if r["is_active"] or not human else " (inactive)")], _figures(r))
-        for r in selectors.by_campaign(period, campaign)
+        for r in report.by_campaign()
     ]
     # Calls to a Twilio number that is in no campaign: kept visible, so the rows add up to the
     # total, but never mixed into a campaign's rates.
-    if campaign is None and sums["no_campaign"]["call_count"]:
+    if report.campaign is None and sums["no_campaign"]["call_count"]:
         rows.append(Row(["Unmatched (no campaign)"], sums["no_campaign"], css="unmatched"))
     return Table(
         "campaigns",
@@ -147,11 +146,12 @@ def _campaigns(period: Period, campaign: Campaign | None, sums: Sums, *, human: 
     )
 
 
-def _numbers(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+def _numbers(report: Report, *, human: bool) -> Table:
+    sums = report.totals
     # On the page the label goes under the number, so the ten figures fit beside the sidebar;
     # the CSV keeps it in a column of its own.
     rows = []
-    for r in selectors.by_number(period, campaign):
+    for r in report.by_number():
         if human:
             rows.append(Row([phones.national(r["phone_number"]), r["campaign__name"]], _figures(r)))
             rows[-1].note = r["label"]
@@ -170,8 +170,8 @@ def _numbers(period: Period, campaign: Campaign | None, sums: Sums, *, human: bo
     )
 
 
-def _days(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
-    found = {r["day"]: _figures(r) for r in selectors.by_day(period, campaign)}
+def _days(report: Report, *, human: bool) -> Table:
+    found = {r["day"]: _figures(r) for r in report.by_day()}
     # Days without calls are rows too: a gap in the chart is information.
     rows = [
         Row(
@@ -179,13 +179,13 @@ def _days(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool)
             found.get(day) or _zero(),
             key=day,
         )
-        for day in period.days
+        for day in report.period.days
     ]
-    return Table("days", "By day", ["Day"], rows, Row(["Total"], sums["all"]))
+    return Table("days", "By day", ["Day"], rows, Row(["Total"], report.totals["all"]))
 
 
-def _hours(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
-    found = {r["hour"]: _figures(r) for r in selectors.by_hour(period, campaign)}
+def _hours(report: Report, *, human: bool) -> Table:
+    found = {r["hour"]: _figures(r) for r in report.by_hour()}
     rows = [
         Row(
             [f"{hour:02d}:00–{(hour + 1) % 24:02d}:00" if human else f"{hour:02d}:00"],
@@ -194,10 +194,10 @@ def _hours(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool
         )
         for hour in range(24)
     ]
-    return Table("hours", "By hour of day", ["Hour"], rows, Row(["Total"], sums["all"]))
+    return Table("hours", "By hour of day", ["Hour"], rows, Row(["Total"], report.totals["all"]))
 
 
-def _places(period: Period, campaign: Campaign | None, sums: Sums, *, human: bool) -> Table:
+def _places(report: Report, *, human: bool) -> Table:
     limit = PLACES_ON_PAGE if human else None
     blank = DASH if human else ""
     rows = [
@@ -205,7 +205,7 @@ def _places(period: Period, campaign: Campaign | None, sums: Sums, *, human: boo
             [r["caller_country"] or blank, r["caller_state"] or blank, r["caller_city"] or blank],
             _figures(r),
         )
-        for r in selectors.by_place(period, campaign, limit=limit)
+        for r in report.by_place(limit=limit)
     ]
     note = ""
     if human and len(rows) == PLACES_ON_PAGE:
@@ -215,7 +215,7 @@ def _places(period: Period, campaign: Campaign | None, sums: Sums, *, human: boo
         "By caller location",
         ["Country", "State", "City"],
         rows,
-        Row(["Total", "", ""], sums["all"]),
+        Row(["Total", "", ""], report.totals["all"]),
         note=note,
     )
 
@@ -323,8 +323,7 @@ def report_view(request: HttpRequest, *, admin_site) -> HttpResponse:
         period = Period(form.cleaned_data["start"], form.cleaned_data["end"])
         campaign = form.cleaned_data["campaign"]
         with selectors.report_queries():
-            sums = selectors.totals(period, campaign)
-            table = TABLES[table_key](period, campaign, sums, human=False)
+            table = TABLES[table_key](Report(period, campaign), human=False)
         return csv_response(table, period)
 
     context: dict[str, Any] = {
@@ -348,9 +347,10 @@ def _report_context(form: ReportForm) -> dict[str, Any]:
     if campaign is not None:
         filters["campaign"] = str(campaign.pk)
 
+    report = Report(period, campaign)
     with selectors.report_queries():
-        sums = selectors.totals(period, campaign)
-        tables = {key: build(period, campaign, sums, human=True) for key, build in TABLES.items()}
+        tables = {key: build(report, human=True) for key, build in TABLES.items()}
+        sums = report.totals
     for key, table in tables.items():
         link = filters.copy()
         link.update({"format": "csv", "table": key})

@@ -1,29 +1,33 @@
-"""Reads for the call-acceptance reports: each table is one aggregate query (GROUP BY in SQL).
+"""Reads for the call-acceptance reports: every figure comes from GROUP BY in SQL.
 
-Every function takes a `Period` (whole days in settings.TIME_ZONE) and optionally one campaign,
-and returns rows that carry the same figures (see FIGURES), so the page and the CSV downloads
-treat every table alike.
+A `Report` (a `Period` of whole days in settings.TIME_ZONE, optionally one campaign) reads the
+calls in at most three scans, each grouped down to a few hundred rows in the database:
+
+- by campaign and tracking number: the campaign and number tables, and the totals;
+- by hour: the day and hour tables;
+- by caller place: the place table (the only one that needs the table, not just the index).
+
+Each scan groups by its key *and* by outcome, with only COUNT and SUM per group, and a row's
+figures are added up here from its few groups (`_tally`, `_figures`): a loop over grouped rows,
+never over calls. That is what makes a report cheap at a million calls: a dozen FILTERed
+aggregates on every call cost far more than the scan itself, and a scan serving several tables
+saves reading the same calls again. The tables come out as lists of dicts that carry the same
+figures (see FIGURES), so the page and the CSV downloads treat every table alike. The
+module-level functions read one table each, for callers that need just one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import (
-    Aggregate,
-    Avg,
-    Count,
-    FilteredRelation,
-    FloatField,
-    Q,
-    QuerySet,
-)
-from django.db.models.functions import Cast, ExtractHour, NullIf, TruncDate
+from django.db.models import Count, DateTimeField, Func, Q, QuerySet, Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from tracking.models import Call, Campaign, TrackingNumber
@@ -86,42 +90,22 @@ class Period:
         )
 
 
-def figures(prefix: str = "", only: Q | None = None) -> dict[str, Aggregate]:
-    """The aggregate expressions of one report row.
+Row = dict[str, Any]
+Counts = dict[str, int]
 
-    `prefix` reaches the calls through a relation (e.g. "in_range__" from a campaign); `only`
-    narrows the row to some of the calls, so one query can compute several rows (the totals).
-    """
-
-    def where(**lookups: Any) -> Q:
-        condition = Q(**{prefix + name: value for name, value in lookups.items()})
-        return condition & only if only is not None else condition
-
-    def count(condition: Q | None = None) -> Count:
-        return Count(prefix + "id", filter=condition if condition is not None else only)
-
-    screened = where(whispered_at__isnull=False)
-    accepted = where(outcome=Outcome.ACCEPTED)
-    return {
-        "call_count": count(),
-        "screened": count(screened),
-        "accepted": count(accepted),
-        "rejected": count(where(outcome=Outcome.REJECTED)),
-        "no_response": count(where(outcome=Outcome.NO_INPUT)),
-        "missed": count(where(outcome__in=[Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED])),
-        "abandoned": count(where(outcome=Outcome.ABANDONED)),
-        # Only calls both screened and accepted: a call bridged without our whisper (rare, see
-        # Call.derive_outcome) must not push the rate over 100 %.
-        "acceptance_rate": _ratio(count(screened & accepted), count(screened)),
-        "connect_rate": _ratio(count(accepted), count()),
-        "avg_talk_seconds": Avg(prefix + "talk_seconds", filter=accepted),
-    }
-
-
-def _ratio(numerator: Count, denominator: Count) -> Cast:
-    # NULLIF turns a zero denominator into NULL, and x / NULL is NULL on every database: the
-    # page shows a dash where the rate means nothing, instead of failing on a division by zero.
-    return Cast(numerator, FloatField()) / Cast(NullIf(denominator, 0), FloatField())
+# What the figures of a row are made of: sums that add up across groups, days or campaigns.
+COUNTS = (*FIGURES[:7], "screened_accepted", "talked", "talk")
+# Which figure each outcome counts in; in progress and unmatched calls count as calls only.
+OUTCOME_FIGURE = {
+    Outcome.ACCEPTED: "accepted",
+    Outcome.REJECTED: "rejected",
+    Outcome.NO_INPUT: "no_response",
+    Outcome.NO_ANSWER: "missed",
+    Outcome.BUSY: "missed",
+    Outcome.FAILED: "missed",
+    Outcome.ABANDONED: "abandoned",
+}
+PLACE = ("caller_country", "caller_state", "caller_city")
 
 
 def calls_in(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]:
@@ -130,106 +114,235 @@ def calls_in(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]
     return calls.filter(campaign=campaign) if campaign is not None else calls
 
 
-def _in_range(period: Period, campaign: Campaign | None = None) -> FilteredRelation:
-    # The date range sits in the JOIN's ON clause, not in WHERE: campaigns and numbers without
-    # calls in the period stay in the table (with zeros and dashes), and the join can use the
-    # (campaign, started_at) index instead of reading every call ever logged.
-    since, until = period.bounds()
-    condition = Q(calls__started_at__gte=since, calls__started_at__lt=until)
-    if campaign is not None:
-        condition &= Q(calls__campaign=campaign)
-    return FilteredRelation("calls", condition=condition)
+def grouped(calls: QuerySet[Call], *keys: str, **expressions: Any) -> QuerySet[Call]:
+    """`calls` grouped by the keys and outcome: tuples of the keys, then what `_tally` reads.
 
-
-def by_campaign(period: Period, campaign: Campaign | None = None) -> QuerySet[Campaign]:
-    """One row per campaign: active ones and any with calls in the period (or just `campaign`).
-
-    Calls that matched no campaign have no row here; `totals()["no_campaign"]` has theirs.
+    A group is one key and one of the few outcomes, so a scan of hundreds of thousands of calls
+    comes back as a few hundred rows. COUNT(whispered_at) counts the screened calls of a group.
     """
-    rows = (
-        Campaign.objects.annotate(in_range=_in_range(period))
-        .values("id", "name", "is_active")
-        .annotate(**figures("in_range__"))
+    return (
+        calls.annotate(**expressions)
+        .values(*keys, *expressions, "outcome")
+        .annotate(
+            calls=Count("*"),
+            screened=Count("whispered_at"),
+            talked=Count("talk_seconds"),
+            talk=Sum("talk_seconds"),
+        )
+        .values_list(*keys, *expressions, "outcome", "calls", "screened", "talked", "talk")
+        .order_by()
     )
-    if campaign is not None:
-        rows = rows.filter(pk=campaign.pk)
-    else:
-        rows = rows.filter(Q(is_active=True) | Q(call_count__gt=0))
-    return rows.order_by("name", "id")
 
 
-def by_number(period: Period, campaign: Campaign | None = None) -> QuerySet[TrackingNumber]:
-    """One row per tracking number: active ones and any with calls in the period.
+def _tally(groups: Iterable[tuple], width: int) -> dict[tuple, Counts]:
+    """The COUNTS of each key (the first `width` columns of `grouped` rows), in order met."""
+    tallies: dict[tuple, Counts] = {}
+    for group in groups:
+        key = group[:width]
+        outcome, calls, screened, talked, talk = group[width:]
+        counts = tallies.get(key)
+        if counts is None:
+            counts = tallies[key] = dict.fromkeys(COUNTS, 0)
+        counts["call_count"] += calls
+        counts["screened"] += screened
+        figure = OUTCOME_FIGURE.get(outcome)
+        if figure is not None:
+            counts[figure] += calls
+        if outcome == Outcome.ACCEPTED:
+            # Only calls both screened and accepted make the acceptance rate: a call bridged
+            # without our whisper (rare, see Call.derive_outcome) must not push it over 100 %.
+            counts["screened_accepted"] += screened
+            # Talk time averages over the accepted calls whose talk time is known, as AVG() in
+            # SQL would.
+            counts["talked"] += talked
+            counts["talk"] += talk or 0
+    return tallies
 
-    A number counts the calls it took while it belonged to the campaign, so with `campaign` a
-    number moved from another campaign shows only this campaign's calls.
+
+def _add(tallies: Iterable[Counts]) -> Counts:
+    total = dict.fromkeys(COUNTS, 0)
+    for counts in tallies:
+        for name, value in counts.items():
+            total[name] += value
+    return total
+
+
+def _figures(counts: Counts) -> Row:
+    """A report row's FIGURES from its COUNTS."""
+    calls, screened, accepted = counts["call_count"], counts["screened"], counts["accepted"]
+    # A rate or an average over nothing is None (a dash on the page), never 0 or an error.
+    return {
+        **{name: counts[name] for name in FIGURES[:7]},
+        "acceptance_rate": counts["screened_accepted"] / screened if screened else None,
+        "connect_rate": accepted / calls if calls else None,
+        "avg_talk_seconds": counts["talk"] / counts["talked"] if counts["talked"] else None,
+    }
+
+
+def _utc_hour(field: str) -> Func:
+    """The start of the UTC hour an instant falls in."""
+    if connection.vendor == "postgresql":
+        # Plain arithmetic on the stored instant. DATE_TRUNC(… AT TIME ZONE …), which TruncHour
+        # writes, first turns every call into a calendar time: about as costly as the whole scan.
+        return Func(
+            field,
+            template="date_bin('1 hour', %(expressions)s, TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+            output_field=DateTimeField(),
+        )
+    return TruncHour(field, tzinfo=UTC)
+
+
+class Report:
+    """The tables of one report, each read from a scan shared with the tables that need the same.
+
+    Scans run when a table first asks for them, so a CSV download of one table reads only what
+    that table needs. Run it inside `report_queries()`.
     """
-    rows = (
-        TrackingNumber.objects.annotate(in_range=_in_range(period, campaign))
-        .values("id", "phone_number", "label", "is_active", "campaign__name")
-        .annotate(**figures("in_range__"))
-    )
-    if campaign is not None:
-        rows = rows.filter(Q(campaign=campaign, is_active=True) | Q(call_count__gt=0))
-    else:
-        rows = rows.filter(Q(is_active=True) | Q(call_count__gt=0))
-    return rows.order_by("campaign__name", "phone_number")
+
+    def __init__(self, period: Period, campaign: Campaign | None = None) -> None:
+        self.period = period
+        self.campaign = campaign
+
+    @property
+    def calls(self) -> QuerySet[Call]:
+        return calls_in(self.period, self.campaign)
+
+    @cached_property
+    def _by_owner(self) -> dict[tuple, Counts]:
+        """The counts of each (campaign id, tracking number id) with calls in the period."""
+        return _tally(grouped(self.calls, "campaign_id", "tracking_number_id"), 2)
+
+    @cached_property
+    def _by_local_hour(self) -> list[tuple[date, int, Counts]]:
+        """The counts of each hour with calls, with its local day and hour (settings.TIME_ZONE).
+
+        The database groups by UTC hour, which costs little, and each UTC hour is mapped to its
+        local hour here, which is exact as long as the UTC hour is one whole local hour: in time
+        zones whose offset is a whole number of hours, DST changes included. Otherwise (e.g.
+        UTC+05:30) the database groups by local hour itself.
+        """
+        tz = timezone.get_default_timezone()
+        groups = grouped(self.calls, start=_utc_hour("started_at"))
+        hours = []
+        for (start,), counts in _tally(groups, 1).items():
+            first = start.astimezone(tz)
+            last = (start + timedelta(hours=1, microseconds=-1)).astimezone(tz)
+            on_the_hour = (first.minute, first.second, first.microsecond) == (0, 0, 0)
+            if not on_the_hour or first.utcoffset() != last.utcoffset():
+                return self._by_local_hour_in_database(tz)
+            hours.append((first.date(), first.hour, counts))
+        return hours
+
+    def _by_local_hour_in_database(self, tz: tzinfo) -> list[tuple[date, int, Counts]]:
+        groups = grouped(self.calls, start=TruncHour("started_at", tzinfo=tz))
+        # The local wall-clock hour: the two repeated hours of a DST change share a row.
+        return [
+            (start.date(), start.hour, counts) for (start,), counts in _tally(groups, 1).items()
+        ]
+
+    @cached_property
+    def totals(self) -> dict[str, Row]:
+        """The totals row, and the rows of calls outside any campaign or any tracking number.
+
+        "all" is every call of the period, "no_campaign" the calls to a Twilio number that is
+        no tracking number (Call.Outcome.UNMATCHED), "no_number" the calls without a tracking
+        number (unmatched, or the number was deleted since).
+        """
+        owners = self._by_owner.items()
+        return {
+            "all": _figures(_add(counts for _, counts in owners)),
+            "no_campaign": _figures(_add(c for (campaign, _), c in owners if campaign is None)),
+            "no_number": _figures(_add(c for (_, number), c in owners if number is None)),
+        }
+
+    def by_campaign(self) -> list[Row]:
+        """One row per campaign: active ones and any with calls in the period (or just `campaign`).
+
+        Calls that matched no campaign have no row here; `totals["no_campaign"]` has theirs.
+        """
+        found: dict[int | None, list[Counts]] = {}
+        for (campaign_id, _), counts in self._by_owner.items():
+            found.setdefault(campaign_id, []).append(counts)
+        campaigns = Campaign.objects.all()
+        if self.campaign is not None:
+            campaigns = campaigns.filter(pk=self.campaign.pk)
+        else:
+            campaigns = campaigns.filter(Q(is_active=True) | Q(pk__in=found.keys() - {None}))
+        return [
+            {**campaign, **_figures(_add(found.get(campaign["id"], ())))}
+            for campaign in campaigns.values("id", "name", "is_active").order_by("name", "id")
+        ]
+
+    def by_number(self) -> list[Row]:
+        """One row per tracking number: active ones and any with calls in the period.
+
+        A number counts the calls it took while it belonged to the campaign, so with `campaign`
+        a number moved from another campaign shows only this campaign's calls.
+        """
+        found: dict[int | None, list[Counts]] = {}
+        for (_, number_id), counts in self._by_owner.items():
+            found.setdefault(number_id, []).append(counts)
+        active = Q(is_active=True)
+        if self.campaign is not None:
+            active &= Q(campaign=self.campaign)
+        numbers = (
+            TrackingNumber.objects.filter(active | Q(pk__in=found.keys() - {None}))
+            .values("id", "phone_number", "label", "is_active", "campaign__name")
+            .order_by("campaign__name", "phone_number")
+        )
+        return [{**number, **_figures(_add(found.get(number["id"], ())))} for number in numbers]
+
+    def by_day(self) -> list[Row]:
+        """One row per local day that has calls; `day` is a date in settings.TIME_ZONE."""
+        days: dict[date, list[Counts]] = {}
+        for day, _hour, counts in self._by_local_hour:
+            days.setdefault(day, []).append(counts)
+        return [{"day": day, **_figures(_add(days[day]))} for day in sorted(days)]
+
+    def by_hour(self) -> list[Row]:
+        """One row per local hour of the day (0-23) that has calls."""
+        hours: dict[int, list[Counts]] = {}
+        for _day, hour, counts in self._by_local_hour:
+            hours.setdefault(hour, []).append(counts)
+        return [{"hour": hour, **_figures(_add(hours[hour]))} for hour in sorted(hours)]
+
+    def by_place(self, *, limit: int | None = None) -> list[Row]:
+        """One row per caller country, state and city, the places with most calls first."""
+        # The database orders the places, so places with as many calls keep its collation's
+        # order: the sort by calls below is stable.
+        places = _tally(grouped(self.calls, *PLACE).order_by(*PLACE), len(PLACE))
+        rows = [
+            {**dict(zip(PLACE, place, strict=True)), **_figures(counts)}
+            for place, counts in places.items()
+        ]
+        rows.sort(key=lambda row: -row["call_count"])
+        return rows[:limit] if limit is not None else rows
 
 
-def by_day(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]:
-    """One row per local day that has calls; `day` is a date in settings.TIME_ZONE."""
-    day = TruncDate("started_at", tzinfo=timezone.get_default_timezone())
-    return (
-        calls_in(period, campaign)
-        .annotate(day=day)
-        .values("day")
-        .annotate(**figures())
-        .order_by("day")
-    )
+# One table at a time, each from its own Report.
 
 
-def by_hour(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]:
-    """One row per local hour of the day (0-23) that has calls."""
-    hour = ExtractHour("started_at", tzinfo=timezone.get_default_timezone())
-    return (
-        calls_in(period, campaign)
-        .annotate(hour=hour)
-        .values("hour")
-        .annotate(**figures())
-        .order_by("hour")
-    )
+def by_campaign(period: Period, campaign: Campaign | None = None) -> list[Row]:
+    return Report(period, campaign).by_campaign()
+
+
+def by_number(period: Period, campaign: Campaign | None = None) -> list[Row]:
+    return Report(period, campaign).by_number()
+
+
+def by_day(period: Period, campaign: Campaign | None = None) -> list[Row]:
+    return Report(period, campaign).by_day()
+
+
+def by_hour(period: Period, campaign: Campaign | None = None) -> list[Row]:
+    return Report(period, campaign).by_hour()
 
 
 def by_place(
     period: Period, campaign: Campaign | None = None, *, limit: int | None = None
-) -> QuerySet[Call]:
-    """One row per caller country, state and city, the places with most calls first."""
-    rows = (
-        calls_in(period, campaign)
-        .values("caller_country", "caller_state", "caller_city")
-        .annotate(**figures())
-        .order_by("-call_count", "caller_country", "caller_state", "caller_city")
-    )
-    return rows[:limit] if limit is not None else rows
+) -> list[Row]:
+    return Report(period, campaign).by_place(limit=limit)
 
 
-def totals(period: Period, campaign: Campaign | None = None) -> dict[str, dict[str, Any]]:
-    """The totals row, and the rows of calls outside any campaign or any tracking number.
-
-    One query: "all" is every call of the period, "no_campaign" the calls to a Twilio number
-    that is no tracking number (Call.Outcome.UNMATCHED), "no_number" the calls without a
-    tracking number (unmatched, or the number was deleted since).
-    """
-    parts = {
-        "all": figures(),
-        "no_campaign": figures(only=Q(campaign__isnull=True)),
-        "no_number": figures(only=Q(tracking_number__isnull=True)),
-    }
-    values = calls_in(period, campaign).aggregate(
-        **{
-            f"{part}_{name}": expression
-            for part, expressions in parts.items()
-            for name, expression in expressions.items()
-        }
-    )
-    return {part: {name: values[f"{part}_{name}"] for name in FIGURES} for part in parts}
+def totals(period: Period, campaign: Campaign | None = None) -> dict[str, Row]:
+    return Report(period, campaign).totals

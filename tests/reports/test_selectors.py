@@ -1,4 +1,4 @@
-"""Every figure of every report table, each table read in one aggregate query."""
+"""Every figure of every report table, the calls of each table read in one aggregate query."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.reports.conftest import (
     figures,
 )
 from tracking import selectors
+from tracking.models import Call, Campaign, TrackingNumber
 from tracking.selectors import FIGURES, Period
 
 TABLES = [selectors.by_campaign, selectors.by_number, selectors.by_day, selectors.by_hour]
@@ -103,11 +104,56 @@ def test_by_place_puts_places_with_most_calls_first(world):
     [*TABLES, selectors.by_place, selectors.totals],
     ids=lambda read: read.__name__,
 )
-def test_each_table_is_one_query(world, django_assert_num_queries, read):
-    with django_assert_num_queries(1):
-        list(read(PERIOD))
-    with django_assert_num_queries(1):
-        list(read(PERIOD, world["spring"]))
+def test_each_table_reads_the_calls_in_one_aggregate_query(
+    world, django_assert_max_num_queries, read
+):
+    for campaign in (None, world["spring"]):
+        # The calls once, and for campaigns and numbers the list of them: never a query per row.
+        with django_assert_max_num_queries(2) as queries:
+            list(read(PERIOD, campaign))
+        assert len([q for q in queries.captured_queries if "tracking_call" in q["sql"]]) == 1
+
+
+def test_a_report_reads_the_calls_once_per_kind_of_grouping(world, django_assert_num_queries):
+    report = selectors.Report(PERIOD)
+
+    # Owners (campaigns, numbers, totals), hours (days, hours) and places; and the lists of
+    # campaigns and numbers.
+    with django_assert_num_queries(5) as queries:
+        sums = report.totals
+        report.by_campaign()
+        report.by_number()
+        report.by_day()
+        report.by_hour()
+        report.by_place(limit=2)
+
+    assert len([q for q in queries.captured_queries if "tracking_call" in q["sql"]]) == 3
+    assert sums["all"] == TOTAL
+    assert [_figures(row) for row in report.by_campaign()] == [QUIET, RADIO, SPRING]
+
+
+def test_more_campaigns_and_numbers_cost_no_more_queries(world, django_assert_num_queries):
+    for n in range(5):
+        campaign = Campaign.objects.create(name=f"Extra {n}", forward_to="+15125550150")
+        TrackingNumber.objects.create(phone_number=f"+1512555016{n}", campaign=campaign)
+        make = Call.objects.create
+        make(call_sid=f"CAextra{n}", campaign=campaign, started_at=at(DAY1, 12), outcome="busy")
+
+    with django_assert_num_queries(2):
+        rows = selectors.by_campaign(PERIOD)
+
+    assert len(rows) == 8
+
+
+def test_an_accepted_call_without_talk_time_leaves_the_average_alone(world, make_call):
+    make_call("accepted", at(DAY1, 11), number=world["a1"], screened=True, talk=None)
+
+    spring = selectors.by_campaign(PERIOD, world["spring"])[0]
+
+    # 3 of 5 screened calls accepted now, and the average still over the two known talk times.
+    assert spring["accepted"] == 3
+    assert spring["acceptance_rate"] == pytest.approx(3 / 5)
+    assert spring["avg_talk_seconds"] == pytest.approx(90)
 
 
 def test_one_campaign_shows_only_its_calls(world):
@@ -198,6 +244,39 @@ def test_hours_follow_daylight_saving_time(settings, make_call, world):
     }
 
     assert hours == {1: 1, 3: 1}
+
+
+def test_hours_follow_the_end_of_daylight_saving_time(settings, make_call, world):
+    settings.TIME_ZONE = "America/Chicago"
+    a1 = world["a1"]
+    day = date(2026, 11, 1)  # clocks fall back from 02:00 CDT to 01:00 CST
+    make_call("busy", at(day, 6, 30), number=a1)  # 01:30 CDT
+    make_call("busy", at(day, 7, 30), number=a1)  # 01:30 CST, an hour later
+    make_call("busy", at(day, 8, 30), number=a1)  # 02:30 CST
+
+    report = selectors.Report(Period(day, day), world["spring"])
+
+    assert {row["hour"]: row["call_count"] for row in report.by_hour()} == {1: 2, 2: 1}
+    assert [(row["day"], row["call_count"]) for row in report.by_day()] == [(day, 3)]
+
+
+def test_days_and_hours_in_a_time_zone_half_an_hour_off_utc(settings, make_call, world):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30: a UTC hour spans two local hours
+    a1 = world["a1"]
+    day = date(2026, 2, 10)
+    make_call("rejected", at(day - timedelta(days=1), 18, 30), number=a1)  # 00:00 on the 10th
+    make_call("accepted", at(day, 5, 45), number=a1, screened=True, talk=7)  # 11:15
+    make_call("rejected", at(day, 18, 29, 59), number=a1)  # 23:59:59
+    make_call("busy", at(day, 18, 30), number=a1)  # 00:00 on the 11th
+
+    report = selectors.Report(Period(day, day + timedelta(days=1)), world["spring"])
+
+    assert [(row["day"], row["call_count"]) for row in report.by_day()] == [
+        (day, 3),
+        (day + timedelta(days=1), 1),
+    ]
+    assert {row["hour"]: row["call_count"] for row in report.by_hour()} == {0: 2, 11: 1, 23: 1}
+    assert report.by_hour()[1]["avg_talk_seconds"] == pytest.approx(7)
 
 
 def test_the_period_includes_both_end_days_whole():
