@@ -219,14 +219,7 @@ class Call(models.Model):
             # are all a report reads, so PostgreSQL aggregates from the index without the table.
             models.Index(
                 fields=["started_at"],
-                include=[
-                    "id",
-                    "campaign",
-                    "tracking_number",
-                    "outcome",
-                    "whispered_at",
-                    "talk_seconds",
-                ],
+                include=["campaign", "tracking_number", "outcome", "whispered_at", "talk_seconds"],
                 name="call_started_idx",
             ),
             # Call list filtered to one campaign, newest first.
