@@ -25,7 +25,13 @@ def _start(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", SHOW_DEBUG],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "calltracking.settings", **env},
+        # A developer's .env must not decide what production does.
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "calltracking.settings",
+            "ENV_FILE": "/dev/null",
+            **env,
+        },
         capture_output=True,
         text=True,
         check=False,

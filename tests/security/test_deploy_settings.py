@@ -25,7 +25,7 @@ def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**base, **env},
+        env={**base, "ENV_FILE": "/dev/null", **env},
         capture_output=True,
         text=True,
         check=False,
