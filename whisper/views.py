@@ -18,6 +18,7 @@ from tracking import events, routing
 from tracking.announcement import CallerPlace, announcement
 from tracking.models import DEFAULT_ACCEPT_DIGIT, Call
 from tracking.routing import Route
+from tracking.services import IncomingCall
 from whisper import twiml
 from whisper.params import TwilioParams
 from whisper.security import public_url, twilio_webhook
@@ -52,19 +53,15 @@ def _forward(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
     )
 
 
-def _start(request: HttpRequest, route: Route | None, params: TwilioParams) -> HttpResponse:
-    call = params.incoming_call()
-    events.record(
-        "start",
-        call=call,
-        number_id=route.number_id if route else None,
-        campaign_id=route.campaign_id if route else None,
-        destination=route.destination if route else "",
-        at=timezone.now(),
-    )
-    if route is None:
-        return twiml.response(twiml.not_in_service())
-    return _forward(request, call.sid, route)
+def _start_event(call: IncomingCall, route: Route | None) -> dict:
+    """What the call log needs to know of a call that has just come in."""
+    return {
+        "call": call,
+        "number_id": route.number_id if route else None,
+        "campaign_id": route.campaign_id if route else None,
+        "destination": route.destination if route else "",
+        "at": timezone.now(),
+    }
 
 
 def _forward_from_cache(request: HttpRequest) -> HttpResponse:
@@ -75,16 +72,7 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
         route = routing.cached_route(call.called)
         if route is None:
             return twiml.response(twiml.not_in_service())
-        events.put(
-            "start",
-            {
-                "call": call,
-                "number_id": route.number_id,
-                "campaign_id": route.campaign_id,
-                "destination": route.destination,
-                "at": timezone.now(),
-            },
-        )
+        events.put("start", _start_event(call, route))
         return _forward(request, call.sid, route)
     except Exception:
         logger.exception("Could not route %s from the cache", request.path)
@@ -94,8 +82,12 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
 @twilio_webhook(fallback=_forward_from_cache)
 def incoming(request: HttpRequest) -> HttpResponse:
     """Voice URL of every tracking number: log the call and ring the business."""
-    params = TwilioParams(request.POST)
-    return _start(request, routing.route_for(params.incoming_call().called), params)
+    call = TwilioParams(request.POST).incoming_call()
+    route = routing.route_for(call.called)
+    events.record("start", **_start_event(call, route))
+    if route is None:
+        return twiml.response(twiml.not_in_service())
+    return _forward(request, call.sid, route)
 
 
 @twilio_webhook(fallback=_forward_from_cache)
