@@ -39,7 +39,9 @@ def twilio(client) -> TwilioPoster:
 
 @pytest.fixture
 def campaign(db) -> Campaign:
-    return Campaign.objects.create(name="Spring Billboard", forward_to="+15125550199")
+    campaign = Campaign.objects.create(name="Spring Billboard")
+    campaign.destinations.create(label="Front desk", phone_number="+15125550199")
+    return campaign
 
 
 @pytest.fixture

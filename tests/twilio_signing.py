@@ -17,9 +17,13 @@ ACCOUNT_SID = "AC" + "0" * 32
 WEBHOOKS = [
     "/twilio/voice/",
     "/twilio/voice/fallback/",
-    "/twilio/voice/whisper/?call=CA100&to=%2B15125550100",
-    "/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100",
-    "/twilio/voice/dial-done/?call=CA100&to=%2B15125550100",
+    "/twilio/voice/whisper/?call=CA100&to=%2B15125550100&leg=0",
+    "/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100&leg=0",
+    "/twilio/voice/leg-status/?call=CA100&to=%2B15125550100&leg=0",
+    "/twilio/voice/dial-done/?call=CA100&to=%2B15125550100&legs=0&of=1",
+    "/twilio/voice/voicemail/?call=CA100&to=%2B15125550100",
+    "/twilio/voice/recording/?call=CA100&to=%2B15125550100&kind=voicemail",
+    "/twilio/voice/transcription/?call=CA100&to=%2B15125550100",
     "/twilio/voice/status/",
 ]
 

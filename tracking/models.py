@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.utils import timezone
 
-from tracking import phones
+from tracking import hours, phones
 from tracking.announcement import CallerPlace, announcement, unknown_placeholders
 
 KEY_CHOICES = [(key, key) for key in "1234567890*#"]
@@ -16,15 +16,42 @@ DEFAULT_ACCEPT_DIGIT = "1"
 DEFAULT_MISSED_MESSAGE = (
     "Sorry, nobody could take your call right now. Please try again a little later. Goodbye."
 )
+DEFAULT_VOICEMAIL_GREETING = (
+    "Sorry, nobody can take your call right now. Please leave a message after the tone, "
+    "and press pound when you are done."
+)
+DEFAULT_RECORDING_NOTICE = "This call may be recorded for quality and training purposes."
+
+
+def validate_email_list(value: str) -> None:
+    for address in email_list(value):
+        validate_email(address)
+
+
+def email_list(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
 
 
 class Campaign(models.Model):
+    class RingStrategy(models.TextChoices):
+        SEQUENTIAL = "sequential", "One after another"
+        SIMULTANEOUS = "simultaneous", "All at once"
+
+    class AfterHours(models.TextChoices):
+        VOICEMAIL = "voicemail", "Go straight to voicemail"
+        FORWARD = "forward", "Ring the after-hours number"
+
     name = models.CharField(max_length=120)
-    forward_to = models.CharField(
-        "forward calls to",
-        max_length=20,
-        validators=[phones.validate_phone_number],
-        help_text="The business's phone, where calls to this campaign's numbers ring.",
+    ring_strategy = models.CharField(
+        "ring destinations",
+        max_length=12,
+        choices=RingStrategy.choices,
+        default=RingStrategy.SEQUENTIAL,
+        help_text=(
+            "One after another: the next destination rings when one declines, stays silent or "
+            "does not answer. All at once: every destination rings; the first to accept takes "
+            "the call and the others stop ringing. Every destination hears the whisper."
+        ),
     )
     announce_location = models.BooleanField(
         default=True,
@@ -57,12 +84,83 @@ class Campaign(models.Model):
     ring_timeout = models.PositiveSmallIntegerField(
         default=20,
         validators=[MinValueValidator(5), MaxValueValidator(600)],
-        help_text="Seconds to let the business's phone ring before giving up (5 to 600).",
+        help_text=(
+            "Seconds to let each destination ring before giving up on it (5 to 600). "
+            "All at once: seconds for all of them together."
+        ),
     )
     missed_message = models.CharField(
         max_length=300,
         default=DEFAULT_MISSED_MESSAGE,
-        help_text="What a caller hears when nobody takes the call.",
+        help_text="What a caller hears when nobody takes the call and voicemail is off.",
+    )
+    voicemail_enabled = models.BooleanField(
+        "voicemail",
+        default=False,
+        help_text="When nobody takes the call, let the caller leave a message.",
+    )
+    voicemail_greeting = models.CharField(
+        max_length=300,
+        default=DEFAULT_VOICEMAIL_GREETING,
+        help_text="Read to the caller before the tone, unless a greeting recording is set.",
+    )
+    voicemail_audio_url = models.URLField(
+        "greeting recording",
+        blank=True,
+        help_text="An MP3 or WAV address, played instead of the greeting text.",
+    )
+    voicemail_max_seconds = models.PositiveSmallIntegerField(
+        "longest message",
+        default=120,
+        validators=[MinValueValidator(10), MaxValueValidator(3600)],
+        help_text="Seconds (10 to 3600) after which the recording stops.",
+    )
+    voicemail_transcribe = models.BooleanField(
+        "transcribe messages",
+        default=False,
+        help_text="Ask Twilio for a text version (English, messages up to 2 minutes; charged).",
+    )
+    after_hours_action = models.CharField(
+        "after hours",
+        max_length=10,
+        choices=AfterHours.choices,
+        default=AfterHours.VOICEMAIL,
+        help_text=(
+            "What happens to a call outside the business hours below. With voicemail off, the "
+            "caller hears the missed-call message."
+        ),
+    )
+    after_hours_number = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[phones.validate_phone_number],
+        help_text="Rings (with the whisper) outside business hours, when chosen above.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="America/Chicago",
+        validators=[hours.validate_time_zone],
+        help_text="The clock the business hours and holidays are read in.",
+    )
+    record_calls = models.BooleanField(
+        default=False,
+        help_text="Record the conversation once a destination accepts the call.",
+    )
+    recording_notice = models.CharField(
+        max_length=300,
+        blank=True,
+        default=DEFAULT_RECORDING_NOTICE,
+        help_text=(
+            "Read to the caller before anything rings when calls are recorded (the caller then "
+            "hears ringing again). Leave empty for no notice; some places require one."
+        ),
+    )
+    notify_emails = models.CharField(
+        "e-mail notifications to",
+        max_length=500,
+        blank=True,
+        validators=[validate_email_list],
+        help_text="Comma-separated addresses told about every voicemail and missed call.",
     )
     caller_name_lookup = models.BooleanField(
         default=False,
@@ -79,16 +177,24 @@ class Campaign(models.Model):
         return self.name
 
     def clean(self) -> None:
-        self.forward_to = phones.e164_or_as_typed(self.forward_to)
+        if self.after_hours_number:
+            self.after_hours_number = phones.e164_or_as_typed(self.after_hours_number)
+        errors = {}
         unknown = unknown_placeholders(self.whisper_template)
         if unknown:
-            raise ValidationError(
-                {
-                    "whisper_template": "Unknown placeholder "
-                    + ", ".join(f"{{{name}}}" for name in unknown)
-                    + ". Use {campaign}, {city}, {state}, {country} or {location}."
-                }
+            errors["whisper_template"] = (
+                "Unknown placeholder "
+                + ", ".join(f"{{{name}}}" for name in unknown)
+                + ". Use {campaign}, {city}, {state}, {country} or {location}."
             )
+        if self.after_hours_action == self.AfterHours.FORWARD and not self.after_hours_number:
+            errors["after_hours_number"] = "Enter the number to ring outside business hours."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def recipients(self) -> list[str]:
+        return email_list(self.notify_emails)
 
     def whisper_for(self, place: CallerPlace) -> str:
         """The exact sentence the person answering hears for a caller from `place`."""
@@ -99,6 +205,69 @@ class Campaign(models.Model):
             template=self.whisper_template,
             accept_digit=self.accept_digit,
         )
+
+
+class Destination(models.Model):
+    """A phone that rings for a campaign's calls, in `position` order."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="destinations")
+    position = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=60, help_text="e.g. “Front desk”, “Owner's mobile”.")
+    phone_number = models.CharField(
+        max_length=20,
+        validators=[phones.validate_phone_number],
+        help_text="In any format; stored with its country code, e.g. +15125550199.",
+    )
+
+    class Meta:
+        ordering = ["campaign", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({phones.national(self.phone_number)})"
+
+    def clean(self) -> None:
+        self.phone_number = phones.e164_or_as_typed(self.phone_number)
+
+
+class OpeningHours(models.Model):
+    """One span of a weekday when the campaign's calls ring its destinations."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=list(enumerate(hours.WEEKDAYS)))
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="For hours past midnight, add the rest to the next day.")
+
+    class Meta:
+        ordering = ["campaign", "weekday", "opens"]
+        verbose_name_plural = "opening hours"
+
+    def __str__(self) -> str:
+        return f"{hours.WEEKDAYS[self.weekday]} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
+            raise ValidationError({"closes": "Closing time must be after opening time."})
+
+    @property
+    def opening(self) -> hours.Opening:
+        return hours.Opening(self.weekday, self.opens, self.closes)
+
+
+class Holiday(models.Model):
+    """A date on which the campaign is closed all day."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "date"], name="unique_campaign_holiday")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
 class TrackingNumber(models.Model):
@@ -114,7 +283,10 @@ class TrackingNumber(models.Model):
         max_length=20,
         blank=True,
         validators=[phones.validate_phone_number],
-        help_text="Leave empty to use the campaign's number.",
+        help_text=(
+            "Leave empty to ring the campaign's destinations. When set, calls to this number "
+            "ring this phone only."
+        ),
     )
     label = models.CharField(
         max_length=120,
@@ -153,10 +325,6 @@ class TrackingNumber(models.Model):
         if self.forward_to:
             self.forward_to = phones.e164_or_as_typed(self.forward_to)
 
-    @property
-    def destination(self) -> str:
-        return self.forward_to or self.campaign.forward_to
-
 
 class Call(models.Model):
     class Outcome(models.TextChoices):
@@ -168,6 +336,8 @@ class Call(models.Model):
         BUSY = "busy", "Busy"
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned"
+        VOICEMAIL = "voicemail", "Voicemail"
+        CLOSED = "closed", "Closed"
         UNMATCHED = "unmatched", "Unmatched"
 
     class Decision(models.TextChoices):
@@ -195,6 +365,14 @@ class Call(models.Model):
     caller_zip = models.CharField(max_length=20, blank=True)
     caller_country = models.CharField(max_length=20, blank=True)
     forwarded_to = models.CharField(max_length=64, blank=True)
+    after_hours = models.BooleanField(default=False)
+    answered_by = models.CharField(
+        "taken by", max_length=60, blank=True, help_text="The destination that took the call."
+    )
+    voicemail_at = models.DateTimeField(
+        "sent to voicemail at", null=True, blank=True, help_text="When the greeting began."
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
     dial_call_sid = models.CharField("Dial call SID", max_length=64, blank=True)
 
     # Facts as Twilio and the callee report them; `outcome` is derived from them all.
@@ -241,45 +419,179 @@ class Call(models.Model):
     def place(self) -> CallerPlace:
         return CallerPlace(self.caller_city, self.caller_state, self.caller_country)
 
-    def derive_outcome(self) -> str:
+    def derive_outcome(self, legs: list[CallLeg], voicemail_left: bool) -> str:
         """The outcome that all facts recorded so far support, whatever order they came in.
 
-        1. The callee's own key press is the truth: Twilio may report `completed` for a leg
-           the callee declined.
-        2. Otherwise the <Dial> result: busy, no-answer, failed, canceled (the caller left).
-        3. Otherwise the end of the call: hung up before anybody was connected.
+        1. A destination that accepted (its own key press is the truth) makes the call accepted.
+        2. Otherwise a message left in voicemail makes it a voicemail.
+        3. Otherwise the most telling thing any destination did: stopped ringing because the
+           caller hung up, declined, stayed silent, did not answer, was busy, failed.
+        4. Otherwise the end of the call: closed (after hours, nobody to ring) or abandoned
+           (the caller hung up first).
         """
-        Outcome = Call.Outcome
+        Outcome, Result = Call.Outcome, CallLeg.Result
         if self.outcome == Outcome.UNMATCHED:
             return Outcome.UNMATCHED
-        if self.decision == Call.Decision.ACCEPTED:
-            # Accepted, but the caller was gone before the legs could be joined.
-            return (
-                Outcome.ABANDONED
-                if self.dial_bridged is False and (self.dial_status == "canceled")
-                else Outcome.ACCEPTED
-            )
-        if self.decision == Call.Decision.REJECTED:
-            return Outcome.REJECTED
-        if self.decision == Call.Decision.NO_INPUT:
-            return Outcome.NO_INPUT
-        if self.dial_status:
-            return {
-                "busy": Outcome.BUSY,
-                "no-answer": Outcome.NO_ANSWER,
-                "failed": Outcome.FAILED,
-                "canceled": Outcome.ABANDONED,
-            }.get(self.dial_status, self._completed_without_decision())
+        results = {leg.derive_result() for leg in legs}
+        if Result.ACCEPTED in results:
+            return Outcome.ACCEPTED
+        if voicemail_left:
+            return Outcome.VOICEMAIL
+        for result, outcome in LEG_OUTCOMES:
+            if result in results:
+                return outcome
         if self.ended_at is not None:
-            return Outcome.ABANDONED
+            return Outcome.CLOSED if self.after_hours and not legs else Outcome.ABANDONED
         return Outcome.IN_PROGRESS
 
-    def _completed_without_decision(self) -> str:
-        if self.dial_bridged:
-            # Connected although no key press was recorded: the callee did talk to the caller.
-            return Call.Outcome.ACCEPTED
-        if self.whispered_at is not None:
-            # The whisper played and the callee's leg ended without a key (no <Gather> action).
-            return Call.Outcome.NO_INPUT
-        # Answered, but our whisper never reached the callee.
-        return Call.Outcome.FAILED
+    @property
+    def is_missed(self) -> bool:
+        return self.outcome in MISSED_OUTCOMES
+
+
+class CallLeg(models.Model):
+    """One destination rung for a call, and what it did.
+
+    Every call's destinations are written when it comes in, in the order they ring, so the
+    history shows what was planned even for those never rung. `label` and `phone_number` are
+    kept as they were, like the call's own campaign and number.
+    """
+
+    class Result(models.TextChoices):
+        PENDING = "pending", "Not rung"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Declined"
+        NO_INPUT = "no_input", "No key pressed"
+        NO_ANSWER = "no_answer", "No answer"
+        BUSY = "busy", "Busy"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Stopped"
+
+    call = models.ForeignKey(
+        Call, to_field="call_sid", on_delete=models.CASCADE, related_name="legs"
+    )
+    position = models.PositiveSmallIntegerField()
+    destination = models.ForeignKey(
+        Destination, on_delete=models.SET_NULL, null=True, blank=True, related_name="legs"
+    )
+    label = models.CharField(max_length=60, blank=True)
+    phone_number = models.CharField(max_length=64)
+    leg_sid = models.CharField("Leg call SID", max_length=64, blank=True)
+    # Facts as Twilio and the destination report them; `result` is derived from them all.
+    whispered_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Call.Decision.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, blank=True, help_text="How Twilio says the leg ended.")
+    # What the end of the <Dial> that rang it implies, when Twilio said nothing of this leg:
+    # its own report, however late, wins.
+    dial_outcome = models.CharField(max_length=20, blank=True)
+    bridged = models.BooleanField(null=True, blank=True)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.PENDING)
+
+    class Meta:
+        ordering = ["call", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "position"], name="unique_call_leg"),
+            # One destination takes a call, however the legs' reports interleave.
+            models.UniqueConstraint(
+                fields=["call"], condition=models.Q(result="accepted"), name="one_taker_per_call"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.phone_number}: {self.get_result_display()}"
+
+    def derive_result(self) -> str:
+        """What this destination did, from every fact recorded so far, in any order.
+
+        1. Its key press: Twilio may report `completed` for a leg that declined.
+        2. Otherwise how the leg ended (its own report, else what the end of its <Dial>
+           implies): busy, no answer, failed, or stopped (the caller hung up, or another
+           destination took the call first).
+        3. `completed` with no key: joined to the caller (accepted), or the whisper played and
+           nobody pressed anything (no input), or our whisper never reached it (failed).
+        """
+        Result = CallLeg.Result
+        if self.decision == Call.Decision.ACCEPTED:
+            # Accepted, but the caller was gone (or another destination won) before joining.
+            canceled = self.bridged is False and self.status == "canceled"
+            return Result.CANCELED if canceled else Result.ACCEPTED
+        if self.decision == Call.Decision.REJECTED:
+            return Result.REJECTED
+        if self.decision == Call.Decision.NO_INPUT:
+            return Result.NO_INPUT
+        status = self.status or self.dial_outcome
+        if status in LEG_STATUSES:
+            return LEG_STATUSES[status]
+        if status:
+            if self.bridged:
+                return Result.ACCEPTED
+            if self.whispered_at is not None:
+                return Result.NO_INPUT
+            return Result.FAILED
+        return Result.PENDING
+
+
+class Recording(models.Model):
+    """A voicemail or a recorded conversation, as Twilio keeps it."""
+
+    class Kind(models.TextChoices):
+        VOICEMAIL = "voicemail", "Voicemail"
+        CONVERSATION = "conversation", "Conversation"
+
+    call = models.ForeignKey(
+        Call, to_field="call_sid", on_delete=models.CASCADE, related_name="recordings"
+    )
+    recording_sid = models.CharField("Recording SID", max_length=64, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    url = models.URLField("Twilio URL", max_length=500, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    transcription = models.TextField(blank=True)
+    transcription_status = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.recording_sid}"
+
+    @property
+    def is_message(self) -> bool:
+        """A voicemail with something in it: Twilio reports 0 s (or `absent`) for silence."""
+        return (
+            self.kind == self.Kind.VOICEMAIL
+            and self.status not in {"absent", "failed"}
+            and (self.duration_seconds or 0) > 0
+        )
+
+
+# A leg's final CallStatus (from its status callback or DialCallStatus) and what it means.
+LEG_STATUSES = {
+    "busy": CallLeg.Result.BUSY,
+    "no-answer": CallLeg.Result.NO_ANSWER,
+    "failed": CallLeg.Result.FAILED,
+    "canceled": CallLeg.Result.CANCELED,
+}
+
+# The call's outcome when no destination accepted and no message was left, most telling first.
+LEG_OUTCOMES = [
+    # A destination stopped with nobody taking the call: the caller hung up while it rang.
+    (CallLeg.Result.CANCELED, Call.Outcome.ABANDONED),
+    (CallLeg.Result.REJECTED, Call.Outcome.REJECTED),
+    (CallLeg.Result.NO_INPUT, Call.Outcome.NO_INPUT),
+    (CallLeg.Result.NO_ANSWER, Call.Outcome.NO_ANSWER),
+    (CallLeg.Result.BUSY, Call.Outcome.BUSY),
+    (CallLeg.Result.FAILED, Call.Outcome.FAILED),
+]
+
+MISSED_OUTCOMES = {
+    Call.Outcome.REJECTED,
+    Call.Outcome.NO_INPUT,
+    Call.Outcome.NO_ANSWER,
+    Call.Outcome.BUSY,
+    Call.Outcome.FAILED,
+    Call.Outcome.ABANDONED,
+    Call.Outcome.CLOSED,
+}

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
 
 from django.core.cache import cache
 from django.db import DatabaseError
 
+from tracking import hours
 from tracking.announcement import CallerPlace, announcement
 from tracking.models import Campaign, TrackingNumber
+from tracking.services import Target
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +35,8 @@ class Route:
     number_id: int
     campaign_id: int
     campaign_name: str
-    destination: str
+    targets: tuple[Target, ...]
+    ring_strategy: str
     ring_timeout: int
     announce_location: bool
     whisper_template: str
@@ -40,16 +44,38 @@ class Route:
     voice: str
     language: str
     missed_message: str
+    voicemail_enabled: bool = False
+    voicemail_greeting: str = ""
+    voicemail_audio_url: str = ""
+    voicemail_max_seconds: int = 120
+    voicemail_transcribe: bool = False
+    record_calls: bool = False
+    recording_notice: str = ""
+    # Business hours: (weekday, opens, closes) as ISO times, holidays as ISO dates.
+    openings: tuple[tuple[int, str, str], ...] = ()
+    holidays: tuple[str, ...] = ()
+    time_zone: str = "UTC"
+    after_hours_number: str = ""
 
     @classmethod
     def of(cls, number: TrackingNumber) -> Route:
+        """The route of `number`; its campaign's destinations, hours and holidays prefetched."""
         campaign = number.campaign
+        if number.forward_to:
+            targets = (Target(number.label or "This number's own forward", number.forward_to),)
+        else:
+            targets = tuple(
+                Target(destination.label, destination.phone_number, destination.pk)
+                for destination in campaign.destinations.all()
+            )
+        forward_after_hours = campaign.after_hours_action == Campaign.AfterHours.FORWARD
         return cls(
             tracking_number=number.phone_number,
             number_id=number.pk,
             campaign_id=campaign.pk,
             campaign_name=campaign.name,
-            destination=number.destination,
+            targets=targets,
+            ring_strategy=campaign.ring_strategy,
             ring_timeout=campaign.ring_timeout,
             announce_location=campaign.announce_location,
             whisper_template=campaign.whisper_template,
@@ -57,7 +83,49 @@ class Route:
             voice=campaign.whisper_voice,
             language=campaign.whisper_language,
             missed_message=campaign.missed_message,
+            voicemail_enabled=campaign.voicemail_enabled,
+            voicemail_greeting=campaign.voicemail_greeting,
+            voicemail_audio_url=campaign.voicemail_audio_url,
+            voicemail_max_seconds=campaign.voicemail_max_seconds,
+            voicemail_transcribe=campaign.voicemail_transcribe,
+            record_calls=campaign.record_calls,
+            recording_notice=campaign.recording_notice if campaign.record_calls else "",
+            openings=tuple(
+                (each.weekday, each.opens.isoformat(), each.closes.isoformat())
+                for each in campaign.opening_hours.all()
+            ),
+            holidays=tuple(holiday.date.isoformat() for holiday in campaign.holidays.all()),
+            time_zone=campaign.time_zone,
+            after_hours_number=campaign.after_hours_number if forward_after_hours else "",
         )
+
+    @classmethod
+    def from_cache(cls, data: dict) -> Route:
+        return cls(**{**data, "targets": tuple(Target(**target) for target in data["targets"])})
+
+    @property
+    def simultaneous(self) -> bool:
+        return self.ring_strategy == Campaign.RingStrategy.SIMULTANEOUS
+
+    def is_open(self, at: datetime) -> bool:
+        return hours.is_open(
+            (
+                hours.Opening(day, time.fromisoformat(o), time.fromisoformat(c))
+                for day, o, c in self.openings
+            ),
+            (date.fromisoformat(day) for day in self.holidays),
+            self.time_zone,
+            at,
+        )
+
+    def plan(self, at: datetime) -> Plan:
+        """Whom a call coming in at `at` rings: the destinations in business hours; outside
+        them the after-hours number, or nobody (straight to voicemail)."""
+        if self.is_open(at):
+            return Plan(after_hours=False, targets=self.targets)
+        if self.after_hours_number:
+            return Plan(after_hours=True, targets=(Target("After hours", self.after_hours_number),))
+        return Plan(after_hours=True, targets=())
 
     def whisper_for(self, place: CallerPlace) -> str:
         return announcement(
@@ -67,6 +135,12 @@ class Route:
             template=self.whisper_template,
             accept_digit=self.accept_digit,
         )
+
+
+@dataclass(frozen=True)
+class Plan:
+    after_hours: bool
+    targets: tuple[Target, ...]
 
 
 def _key(phone_number: str) -> str:
@@ -86,7 +160,7 @@ def route_for(called: str) -> Route | None:
         return None
     try:
         number = (
-            TrackingNumber.objects.select_related("campaign")
+            _with_campaign(TrackingNumber.objects)
             .filter(phone_number=called, is_active=True, campaign__is_active=True)
             .first()
         )
@@ -109,7 +183,11 @@ def cached_route(called: str) -> Route | None:
     except Exception:
         logger.exception("Routing cache unreadable")
         return None
-    return Route(**data) if data else None
+    try:
+        return Route.from_cache(data) if data else None
+    except (TypeError, KeyError):
+        # Cached by an older release with other fields: the database will refresh it.
+        return None
 
 
 def _remember(called: str, route: Route | None) -> None:
@@ -128,8 +206,14 @@ def refresh_number(number: TrackingNumber) -> None:
     _remember(number.phone_number, Route.of(number) if _routable(number) else None)
 
 
+def _with_campaign(numbers):
+    return numbers.select_related("campaign").prefetch_related(
+        "campaign__destinations", "campaign__opening_hours", "campaign__holidays"
+    )
+
+
 def refresh_campaign(campaign: Campaign) -> None:
-    for number in campaign.numbers.select_related("campaign"):
+    for number in _with_campaign(campaign.numbers.all()):
         refresh_number(number)
 
 
@@ -140,7 +224,7 @@ def forget_number(phone_number: str) -> None:
 def refresh_all() -> int:
     """Cache every routable number (on deploy, or after the cache was wiped)."""
     count = 0
-    for number in TrackingNumber.objects.select_related("campaign"):
+    for number in _with_campaign(TrackingNumber.objects.all()):
         refresh_number(number)
         count += _routable(number)
     return count

@@ -6,16 +6,20 @@ facts are recorded once (the first report wins) and the outcome is re-derived fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from tracking.models import DEFAULT_ACCEPT_DIGIT, Call
+from tracking import notifications
+from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, CallLeg, Recording
 
 # Parent-leg statuses after which the call is over.
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+# Leg statuses after which a destination's phone has stopped ringing.
+FINAL_LEG_STATUSES = FINAL_CALL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,18 @@ class IncomingCall:
     country: str = ""
 
 
-def _fit(field: str, value: str) -> str:
+@dataclass(frozen=True)
+class Target:
+    """A phone a call rings, as the route planned it."""
+
+    label: str
+    phone_number: str
+    destination_id: int | None = None
+
+
+def _fit(model: type[models.Model], field: str, value: str) -> str:
     """Cut a value to its column: Twilio's values are short, hostile ones need not be."""
-    return value[: Call._meta.get_field(field).max_length]
+    return value[: model._meta.get_field(field).max_length]
 
 
 def call_start(
@@ -40,72 +53,156 @@ def call_start(
     call: IncomingCall,
     number_id: int | None,
     campaign_id: int | None,
-    destination: str,
+    targets: list[Target] | tuple[Target, ...] = (),
+    after_hours: bool = False,
     at: datetime | None = None,
 ) -> None:
-    """Log a new call to the number (None: unmatched) it reached.
+    """Log a new call to the number (None: unmatched) it reached, with the phones it will ring.
 
-    A retried webhook inserts nothing: the row is keyed by CallSid and conflicts are ignored.
+    A retried webhook inserts nothing: rows are keyed by CallSid (and leg position) and
+    conflicts are ignored.
     """
     if not call.sid:
         return
+    sid = _fit(Call, "call_sid", call.sid)
     row = Call(
-        call_sid=_fit("call_sid", call.sid),
+        call_sid=sid,
         tracking_number_id=number_id,
         campaign_id=campaign_id,
-        called_number=_fit("called_number", call.called),
-        caller_number=_fit("caller_number", call.caller),
-        caller_name=_fit("caller_name", call.caller_name),
-        caller_city=_fit("caller_city", call.city),
-        caller_state=_fit("caller_state", call.state),
-        caller_zip=_fit("caller_zip", call.zip),
-        caller_country=_fit("caller_country", call.country),
-        forwarded_to=_fit("forwarded_to", destination),
+        called_number=_fit(Call, "called_number", call.called),
+        caller_number=_fit(Call, "caller_number", call.caller),
+        caller_name=_fit(Call, "caller_name", call.caller_name),
+        caller_city=_fit(Call, "caller_city", call.city),
+        caller_state=_fit(Call, "caller_state", call.state),
+        caller_zip=_fit(Call, "caller_zip", call.zip),
+        caller_country=_fit(Call, "caller_country", call.country),
+        forwarded_to=_fit(Call, "forwarded_to", targets[0].phone_number if targets else ""),
+        after_hours=after_hours,
         started_at=at or timezone.now(),
         outcome=Call.Outcome.IN_PROGRESS if number_id else Call.Outcome.UNMATCHED,
     )
+    legs = [
+        CallLeg(
+            call_id=sid,
+            position=position,
+            destination_id=target.destination_id,
+            label=_fit(CallLeg, "label", target.label),
+            phone_number=_fit(CallLeg, "phone_number", target.phone_number),
+        )
+        for position, target in enumerate(targets)
+    ]
+    # No transaction: a retry (or the spool's replay) of a start that failed between the two
+    # inserts inserts what is missing, and nothing reaches a leg before the webhook answers.
     Call.objects.bulk_create([row], ignore_conflicts=True)
+    if legs:
+        CallLeg.objects.bulk_create(legs, ignore_conflicts=True)
 
 
-def _locked(sid: str) -> Call:
-    """The call's row, locked until the transaction ends; Call.DoesNotExist if not logged (yet)."""
-    # Lock the call row only: its campaign is read, never written, here.
-    return Call.objects.select_for_update(of=("self",)).select_related("campaign").get(call_sid=sid)
+@dataclass
+class _Locked:
+    """A call's row, locked until the transaction ends, with its legs and their new facts."""
+
+    call: Call
+    legs: list[CallLeg]
+    changed: dict[int, set[str]] = field(default_factory=dict)
+
+    def leg(self, position: int | None) -> CallLeg | None:
+        return next((leg for leg in self.legs if leg.position == position), None)
+
+    def record(self, leg: CallLeg | None, **facts: object) -> None:
+        if leg is not None:
+            self.changed.setdefault(leg.pk, set()).update(_fill(leg, facts))
 
 
-def _apply(call: Call, **facts: object) -> Call:
-    """Record facts not yet known (a retry never rewrites one) and re-derive the outcome."""
+def _locked(sid: str) -> _Locked:
+    """Lock the call's row; Call.DoesNotExist if it is not logged (yet)."""
+    # Lock the call row only: its campaign is read, never written, here. Its legs are only
+    # ever written under this lock, so they need none of their own.
+    call = Call.objects.select_for_update(of=("self",)).select_related("campaign").get(call_sid=sid)
+    return _Locked(call, list(CallLeg.objects.filter(call_id=sid)))
+
+
+def _fill(row: models.Model, facts: dict[str, object]) -> list[str]:
+    """Record facts not yet known on `row` (a retry never rewrites one); the fields changed."""
     changed = []
-    for field, value in facts.items():
+    for name, value in facts.items():
         if value is None or value == "":
             continue
-        if getattr(call, field) is None or getattr(call, field) == "":
-            setattr(call, field, value)
-            changed.append(field)
-    outcome = call.derive_outcome()
+        if getattr(row, name) is None or getattr(row, name) == "":
+            setattr(row, name, value)
+            changed.append(name)
+    return changed
+
+
+def _voicemail_left(call: Call) -> bool:
+    if call.voicemail_at is None:
+        return False
+    return any(recording.is_message for recording in call.recordings.all())
+
+
+def _settle(locked: _Locked, **facts: object) -> Call:
+    """Record `facts` on the call, save the legs' new facts, and re-derive every result and
+    the call's summary of them. The call returned carries `leg_results` (position → result),
+    for the webhook to tell the leg it answers whether it took the call."""
+    call = locked.call
+    changed = set(_fill(call, facts))
+    for leg in locked.legs:
+        fields = locked.changed.get(leg.pk, set())
+        result = leg.derive_result()
+        if result != leg.result:
+            leg.result = result
+            fields.add("result")
+        if fields:
+            leg.save(update_fields=sorted(fields))
+    taker = next((leg for leg in locked.legs if leg.result == CallLeg.Result.ACCEPTED), None)
+    summary = {
+        "answered_by": taker.label if taker else "",
+        "decision": _best_decision(locked.legs),
+        "whispered_at": min(
+            (leg.whispered_at for leg in locked.legs if leg.whispered_at), default=None
+        ),
+    }
+    for name, value in summary.items():
+        if value and getattr(call, name) != value:
+            setattr(call, name, value)
+            changed.add(name)
+    outcome = call.derive_outcome(locked.legs, _voicemail_left(call))
     if outcome != call.outcome:
         call.outcome = outcome
-        changed.append("outcome")
+        changed.add("outcome")
     if changed:
-        call.save(update_fields=[*changed, "updated_at"])
+        call.save(update_fields=[*sorted(changed), "updated_at"])
+    call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
 
 
-def call_whispered(*, sid: str, dial_call_sid: str, at: datetime | None = None) -> Call:
-    """The callee picked up and is about to hear the whisper."""
-    with transaction.atomic():
-        call = _locked(sid)
-        return _apply(
-            call,
-            whispered_at=at or timezone.now(),
-            dial_call_sid=_fit("dial_call_sid", dial_call_sid),
-        )
+def _best_decision(legs: list[CallLeg]) -> str:
+    decisions = {leg.decision for leg in legs if leg.decision}
+    for decision in (Call.Decision.ACCEPTED, Call.Decision.REJECTED, Call.Decision.NO_INPUT):
+        if decision in decisions:
+            return decision
+    return ""
 
 
-def call_decided(*, sid: str, digits: str, at: datetime | None = None) -> Call:
-    """The callee pressed a key (or none) after the whisper; the first answer stands."""
+def leg_whispered(*, sid: str, leg: int | None, leg_sid: str, at: datetime | None = None) -> Call:
+    """A destination picked up and is about to hear the whisper."""
+    at = at or timezone.now()
     with transaction.atomic():
-        call = _locked(sid)
+        locked = _locked(sid)
+        locked.record(locked.leg(leg), whispered_at=at, leg_sid=_fit(CallLeg, "leg_sid", leg_sid))
+        return _settle(locked, dial_call_sid=_fit(Call, "dial_call_sid", leg_sid))
+
+
+def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None = None) -> Call:
+    """A destination pressed a key (or none) after the whisper; its first answer stands.
+
+    When destinations ring at once, the first to accept takes the call: a later acceptance
+    is recorded, but that leg is stopped, not joined.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(sid)
+        call, row = locked.call, locked.leg(leg)
         accept = call.campaign.accept_digit if call.campaign else DEFAULT_ACCEPT_DIGIT
         if digits == "":
             decision = Call.Decision.NO_INPUT
@@ -113,27 +210,142 @@ def call_decided(*, sid: str, digits: str, at: datetime | None = None) -> Call:
             decision = Call.Decision.ACCEPTED
         else:
             decision = Call.Decision.REJECTED
-        return _apply(call, decision=decision, decided_at=at or timezone.now())
+        facts: dict[str, object] = {"decision": decision, "decided_at": at}
+        taken = any(
+            other.result == CallLeg.Result.ACCEPTED for other in locked.legs if other is not row
+        )
+        if decision == Call.Decision.ACCEPTED and taken:
+            facts.update(status="canceled", bridged=False)
+        locked.record(row, **facts)
+        return _settle(locked, decided_at=at)
 
 
-def call_dial_finished(
+def leg_ended(*, sid: str, leg: int | None, leg_sid: str, leg_status: str) -> Call | None:
+    """A destination's own status callback: how its phone stopped ringing."""
+    if leg_status not in FINAL_LEG_STATUSES:
+        return None
+    with transaction.atomic():
+        locked = _locked(sid)
+        locked.record(
+            locked.leg(leg),
+            status=_fit(CallLeg, "status", leg_status),
+            leg_sid=_fit(CallLeg, "leg_sid", leg_sid),
+        )
+        return _settle(locked)
+
+
+def dial_finished(
     *,
     sid: str,
+    legs: list[int] | None,
     dial_status: str,
     dial_call_sid: str,
     bridged: bool | None,
     talk_seconds: int | None,
 ) -> Call:
-    """The <Dial> to the business ended; Twilio asks what the caller hears next."""
+    """A <Dial> ended; Twilio asks what the caller hears next.
+
+    `legs` are the positions that <Dial> rang. The leg Twilio names (or the only one) ended as
+    the <Dial> did. The others, unless their own callbacks said first, rang without answering
+    or were stopped when one was joined; a key press they report later still counts, so none
+    of them is marked unbridged here.
+    """
     with transaction.atomic():
-        call = _locked(sid)
-        return _apply(
-            call,
-            dial_status=_fit("dial_status", dial_status),
-            dial_call_sid=_fit("dial_call_sid", dial_call_sid),
+        locked = _locked(sid)
+        dialed = [leg for leg in locked.legs if legs is None or leg.position in legs]
+        for leg in dialed:
+            if len(dialed) == 1 or (dial_call_sid and leg.leg_sid == dial_call_sid):
+                locked.record(leg, status=_fit(CallLeg, "status", dial_status), bridged=bridged)
+            elif leg.whispered_at is not None:
+                locked.record(leg, dial_outcome="completed")
+            elif dial_status in FINAL_LEG_STATUSES - {"completed"}:
+                locked.record(leg, dial_outcome=dial_status)
+            else:
+                locked.record(leg, dial_outcome="canceled")
+        return _settle(
+            locked,
+            dial_status=_fit(Call, "dial_status", dial_status),
+            dial_call_sid=_fit(Call, "dial_call_sid", dial_call_sid),
             dial_bridged=bridged,
             talk_seconds=talk_seconds,
         )
+
+
+def voicemail_started(*, sid: str, at: datetime | None = None) -> Call:
+    """The caller is hearing the voicemail greeting."""
+    with transaction.atomic():
+        return _settle(_locked(sid), voicemail_at=at or timezone.now())
+
+
+def recording_stored(
+    *,
+    sid: str,
+    recording_sid: str,
+    kind: str,
+    url: str = "",
+    duration_seconds: int | None = None,
+    status: str = "",
+    at: datetime | None = None,
+    notify: bool = True,
+) -> Call | None:
+    """Twilio has a recording of the call (a voicemail or the conversation); keyed by its SID,
+    so the <Record> action and the recording callback, each maybe retried, make one row.
+
+    `notify=False` leaves the e-mail to the recording callback (or the sweep): a caller waits
+    on the <Record> action's answer, and must not wait on a mail server."""
+    if not recording_sid or kind not in Recording.Kind.values:
+        return None
+    with transaction.atomic():
+        locked = _locked(sid)
+        recording, _ = Recording.objects.get_or_create(
+            recording_sid=_fit(Recording, "recording_sid", recording_sid),
+            defaults={
+                "call_id": locked.call.call_sid,
+                "kind": kind,
+                "created_at": at or timezone.now(),
+            },
+        )
+        if recording.call_id != locked.call.call_sid:
+            return None
+        changed = _fill(
+            recording,
+            {
+                "url": _fit(Recording, "url", url),
+                "duration_seconds": duration_seconds,
+                "status": _fit(Recording, "status", status),
+            },
+        )
+        if changed:
+            recording.save(update_fields=changed)
+        # The message itself shows the caller reached voicemail, should that report be late.
+        voicemail_at = recording.created_at if kind == Recording.Kind.VOICEMAIL else None
+        call = _settle(locked, voicemail_at=voicemail_at)
+    if notify:
+        transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+    return call
+
+
+def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str) -> Call | None:
+    """Twilio's text of a voicemail; its first report stands."""
+    with transaction.atomic():
+        locked = _locked(sid)
+        recording = Recording.objects.filter(
+            call_id=locked.call.call_sid, recording_sid=recording_sid
+        ).first()
+        if recording is None:
+            raise Recording.DoesNotExist(recording_sid)
+        changed = _fill(
+            recording,
+            {
+                "transcription": text,
+                "transcription_status": _fit(Recording, "transcription_status", status),
+            },
+        )
+        if changed:
+            recording.save(update_fields=changed)
+        call = locked.call
+    transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+    return call
 
 
 def call_status_changed(
@@ -143,10 +355,11 @@ def call_status_changed(
     if call_status not in FINAL_CALL_STATUSES:
         return None
     with transaction.atomic():
-        call = _locked(sid)
-        return _apply(
-            call,
+        call = _settle(
+            _locked(sid),
             call_status=call_status,
             duration_seconds=duration_seconds,
             ended_at=at or timezone.now(),
         )
+    transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+    return call

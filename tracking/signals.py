@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from tracking import routing
-from tracking.models import Campaign, TrackingNumber
+from tracking.models import Campaign, Destination, Holiday, OpeningHours, TrackingNumber
 
 
 @receiver(post_save, sender=Campaign)
@@ -32,3 +32,16 @@ def number_saved(sender, instance: TrackingNumber, **kwargs) -> None:
 @receiver(post_delete, sender=TrackingNumber)
 def number_deleted(sender, instance: TrackingNumber, **kwargs) -> None:
     routing.forget_number(instance.phone_number)
+
+
+@receiver(post_save, sender=Destination)
+@receiver(post_delete, sender=Destination)
+@receiver(post_save, sender=OpeningHours)
+@receiver(post_delete, sender=OpeningHours)
+@receiver(post_save, sender=Holiday)
+@receiver(post_delete, sender=Holiday)
+def campaign_part_changed(sender, instance, **kwargs) -> None:
+    # Destinations, hours and holidays are part of every route of their campaign.
+    campaign = Campaign.objects.filter(pk=instance.campaign_id).first()
+    if campaign is not None:
+        routing.refresh_campaign(campaign)

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.skipif(not PG_BIN.exists(), reason="PostgreSQL server b
 SETUP = """
 from tracking.models import Campaign, TrackingNumber
 campaign = Campaign.objects.create(
-    name="Spring Billboard", forward_to="+15125550199", accept_digit="7",
+    name="Spring Billboard", accept_digit="7",
     missed_message="Spring Billboard will call you back.")
+campaign.destinations.create(label="Front desk", phone_number="+15125550199")
 TrackingNumber.objects.create(phone_number="+15125550100", campaign=campaign)
 """
 ROWS = """

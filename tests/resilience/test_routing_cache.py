@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 from django.core.management import call_command
 
 from tracking.models import Campaign, TrackingNumber
 from tracking.routing import cached_route, route_for
+from tracking.services import Target
 
 
 @pytest.mark.django_db
@@ -14,7 +17,7 @@ def test_a_route_read_from_the_database_is_cached(number):
     route = route_for("+15125550100")
 
     assert cached_route("+15125550100") == route
-    assert route.destination == "+15125550199"
+    assert route.targets == (Target("Front desk", "+15125550199", route.targets[0].destination_id),)
     assert route.campaign_name == "Spring Billboard"
 
 
@@ -22,16 +25,36 @@ def test_a_route_read_from_the_database_is_cached(number):
 def test_saving_a_campaign_refreshes_its_numbers_routes(number):
     campaign = number.campaign
     campaign.name = "Summer Billboard"
-    campaign.forward_to = "+15125550111"
     campaign.accept_digit = "5"
     campaign.save()
 
     route = cached_route("+15125550100")
-    assert (route.campaign_name, route.destination, route.accept_digit) == (
-        "Summer Billboard",
-        "+15125550111",
-        "5",
-    )
+    assert (route.campaign_name, route.accept_digit) == ("Summer Billboard", "5")
+
+
+@pytest.mark.django_db
+def test_changing_destinations_hours_or_holidays_refreshes_the_routes(number):
+    campaign = number.campaign
+    front_desk = campaign.destinations.get()
+    front_desk.phone_number = "+15125550111"
+    front_desk.save()
+    campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+    campaign.opening_hours.create(weekday=0, opens=time(9), closes=time(17))
+    campaign.holidays.create(date=date(2026, 12, 25), name="Christmas")
+
+    route = cached_route("+15125550100")
+    assert [(t.label, t.phone_number) for t in route.targets] == [
+        ("Front desk", "+15125550111"),
+        ("Owner", "+15125550122"),
+    ]
+    assert route.openings == ((0, "09:00:00", "17:00:00"),)
+    assert route.holidays == ("2026-12-25",)
+
+    campaign.destinations.filter(label="Owner").delete()
+    campaign.holidays.all().delete()
+    route = cached_route("+15125550100")
+    assert [t.label for t in route.targets] == ["Front desk"]
+    assert route.holidays == ()
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from tests.twilio_signing import twiml
 from tests.whisper.steps import CALLER, TRACKING
 from tracking import events, routing
 from tracking.models import Call
-from tracking.services import IncomingCall
+from tracking.services import IncomingCall, Target
 
 
 def _incoming_params(sid="CA100"):
@@ -72,12 +72,12 @@ def test_replaying_an_event_twice_changes_nothing(number):
         "call": IncomingCall(sid="CA100", called=TRACKING, caller=CALLER),
         "number_id": number.pk,
         "campaign_id": number.campaign_id,
-        "destination": number.destination,
+        "targets": [Target("Front desk", "+15125550199")],
         "at": timezone.now(),
     }
     for _ in range(2):
         events.put("start", start)
-        events.put("decided", {"sid": "CA100", "digits": "1", "at": timezone.now()})
+        events.put("decided", {"sid": "CA100", "leg": 0, "digits": "1", "at": timezone.now()})
         events.put(
             "status_changed",
             {"sid": "CA100", "call_status": "completed", "duration_seconds": 30, "at": None},
@@ -100,11 +100,11 @@ def test_spooled_times_are_the_times_things_happened(number):
             "call": IncomingCall(sid="CA100", called=TRACKING, caller=CALLER),
             "number_id": number.pk,
             "campaign_id": number.campaign_id,
-            "destination": number.destination,
+            "targets": [Target("Front desk", "+15125550199")],
             "at": happened,
         },
     )
-    events.put("whispered", {"sid": "CA100", "dial_call_sid": "CA200", "at": happened})
+    events.put("whispered", {"sid": "CA100", "leg": 0, "leg_sid": "CA200", "at": happened})
 
     events.drain()
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from tracking.models import Campaign, TrackingNumber
+from tracking.models import Destination, TrackingNumber
 from tracking.phones import national, normalize
+from tracking.routing import Route
 
 
 @pytest.mark.django_db
@@ -29,21 +30,29 @@ def test_a_bad_number_gets_a_clear_message(campaign, raw):
 
 
 @pytest.mark.django_db
-def test_a_campaigns_forward_number_is_validated():
-    campaign = Campaign(name="Flyer", forward_to="+44 20 7946 0958")
-    campaign.full_clean()
-    assert campaign.forward_to == "+442079460958"
+def test_a_destination_number_is_validated(campaign):
+    destination = Destination(campaign=campaign, label="London", phone_number="+44 20 7946 0958")
+    destination.full_clean()
+    assert destination.phone_number == "+442079460958"
 
     with pytest.raises(ValidationError) as error:
-        Campaign(name="Flyer", forward_to="call me").full_clean()
-    assert "forward_to" in error.value.message_dict
+        Destination(campaign=campaign, label="Desk", phone_number="call me").full_clean()
+    assert "phone_number" in error.value.message_dict
 
 
 @pytest.mark.django_db
-def test_a_number_forwards_to_its_own_destination_or_its_campaigns(number):
-    assert number.destination == "+15125550199"
+def test_a_number_rings_its_own_forward_or_its_campaigns_destinations(number):
+    number.campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+    route = Route.of(number)
+    assert [(t.label, t.phone_number) for t in route.targets] == [
+        ("Front desk", "+15125550199"),
+        ("Owner", "+15125550122"),
+    ]
+
     number.forward_to = "+15125550142"
-    assert number.destination == "+15125550142"
+    assert [(t.label, t.phone_number) for t in Route.of(number).targets] == [
+        ("I-35 billboard", "+15125550142")
+    ]
 
 
 @pytest.mark.parametrize("raw", ["anonymous", "", "+266696687", "Restricted", "\u202e"])

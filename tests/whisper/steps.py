@@ -26,9 +26,12 @@ def incoming(twilio: TwilioPoster, sid: str = "CA100", **params: str) -> ET.Elem
     return twiml(twilio.post("/twilio/voice/", data))
 
 
-def answered(twilio: TwilioPoster, response: ET.Element, child_sid: str = "CA200") -> ET.Element:
-    """The callee picks up: Twilio requests the <Number url> on the callee's leg."""
-    number = response.find("Dial/Number")
+def answered(
+    twilio: TwilioPoster, response: ET.Element, child_sid: str = "CA200", leg: int = 0
+) -> ET.Element:
+    """The callee picks up: Twilio requests the <Number url> on the callee's leg (the `leg`th
+    <Number> of the <Dial>)."""
+    number = response.findall("Dial/Number")[leg]
     parent = dict(_query(number.get("url"))).get("call", "")
     return twiml(
         twilio.post(
@@ -69,6 +72,92 @@ def status(twilio: TwilioPoster, sid: str = "CA100", **params: str):
     response = twilio.post("/twilio/voice/status/", data)
     assert response.status_code == 204
     return response
+
+
+def leg_ended(
+    twilio: TwilioPoster, response: ET.Element, call_status: str, child_sid: str, leg: int = 0
+):
+    """A destination's leg ends: Twilio posts the <Number statusCallback>."""
+    number = response.findall("Dial/Number")[leg]
+    reply = twilio.post(
+        path_of(number.get("statusCallback")),
+        {"CallSid": child_sid, "CallStatus": call_status, "Direction": "outbound-dial"},
+    )
+    assert reply.status_code == 204
+    return reply
+
+
+RECORDING_SID = "RE" + "a" * 32
+RECORDING_URL = f"https://api.twilio.com/2010-04-01/Accounts/AC123/Recordings/{RECORDING_SID}"
+
+
+def recorded(
+    twilio: TwilioPoster,
+    response: ET.Element,
+    seconds: int = 14,
+    sid: str = "CA100",
+    recording_sid: str = RECORDING_SID,
+) -> ET.Element:
+    """The caller finishes a message: Twilio posts the <Record action>."""
+    record = response.find("Record")
+    return twiml(
+        twilio.post(
+            path_of(record.get("action")),
+            {
+                "CallSid": sid,
+                "RecordingSid": recording_sid,
+                "RecordingUrl": RECORDING_URL,
+                "RecordingDuration": str(seconds),
+                "Digits": "#",
+            },
+        )
+    )
+
+
+def recording_ready(
+    twilio: TwilioPoster,
+    callback: str,
+    seconds: int = 14,
+    sid: str = "CA100",
+    recording_sid: str = RECORDING_SID,
+    status: str = "completed",
+):
+    """Twilio posts a recordingStatusCallback once the file is ready."""
+    reply = twilio.post(
+        path_of(callback),
+        {
+            "CallSid": sid,
+            "RecordingSid": recording_sid,
+            "RecordingUrl": RECORDING_URL,
+            "RecordingStatus": status,
+            "RecordingDuration": str(seconds),
+            "RecordingChannels": "1",
+            "RecordingSource": "RecordVerb",
+        },
+    )
+    assert reply.status_code == 204
+    return reply
+
+
+def transcribed(
+    twilio: TwilioPoster,
+    response: ET.Element,
+    text: str,
+    sid: str = "CA100",
+    recording_sid: str = RECORDING_SID,
+):
+    record = response.find("Record")
+    reply = twilio.post(
+        path_of(record.get("transcribeCallback")),
+        {
+            "CallSid": sid,
+            "RecordingSid": recording_sid,
+            "TranscriptionText": text,
+            "TranscriptionStatus": "completed",
+        },
+    )
+    assert reply.status_code == 204
+    return reply
 
 
 def _query(url: str) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.whisper.steps import CALLER, incoming
-from tracking.models import Call, Campaign, TrackingNumber
+from tracking.models import Call, CallLeg, Campaign, TrackingNumber
 
 
 @pytest.mark.django_db
@@ -16,15 +16,21 @@ def test_it_logs_the_call_and_rings_the_business(twilio, number):
     assert dial.get("timeout") == "20"
     assert (
         dial.get("action")
-        == "http://testserver/twilio/voice/dial-done/?call=CA100&to=%2B15125550100"
+        == "http://testserver/twilio/voice/dial-done/?call=CA100&to=%2B15125550100&legs=0&of=1"
     )
     assert dial.get("method") == "POST"
     [target] = list(dial)
     assert target.tag == "Number"
     assert target.text == "+15125550199"
     assert (
-        target.get("url") == "http://testserver/twilio/voice/whisper/?call=CA100&to=%2B15125550100"
+        target.get("url")
+        == "http://testserver/twilio/voice/whisper/?call=CA100&to=%2B15125550100&leg=0"
     )
+    assert (
+        target.get("statusCallback")
+        == "http://testserver/twilio/voice/leg-status/?call=CA100&to=%2B15125550100&leg=0"
+    )
+    assert dial.get("record") is None, "calls are recorded only where the campaign says so"
 
     call = Call.objects.get()
     assert call.call_sid == "CA100"
@@ -41,6 +47,14 @@ def test_it_logs_the_call_and_rings_the_business(twilio, number):
     assert call.forwarded_to == "+15125550199"
     assert call.outcome == Call.Outcome.IN_PROGRESS
     assert call.started_at is not None
+    assert call.after_hours is False
+    [leg] = call.legs.all()
+    assert (leg.position, leg.label, leg.phone_number, leg.result) == (
+        0,
+        "Front desk",
+        "+15125550199",
+        CallLeg.Result.PENDING,
+    )
 
 
 @pytest.mark.django_db
@@ -117,12 +131,14 @@ def test_twiml_links_are_built_on_the_public_base_url(client, settings, number):
     assert (
         dial.get("action")
         == "https://calls.example.com/twilio/voice/dial-done/?call=CA100&to=%2B15125550100"
+        "&legs=0&of=1"
     )
     assert dial.find("Number").get("url").startswith("https://calls.example.com/twilio/voice/")
 
 
 @pytest.mark.django_db
 def test_it_answers_within_a_small_query_budget(twilio, number, django_assert_max_num_queries):
-    # 1 look-up of number and campaign, 1 insert that ignores a retry's conflict.
-    with django_assert_max_num_queries(2):
+    # 1 look-up of number and campaign, 3 of its destinations, opening hours and holidays;
+    # 2 inserts (call, legs) that ignore a retry's conflict.
+    with django_assert_max_num_queries(6):
         incoming(twilio)

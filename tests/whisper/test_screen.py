@@ -22,7 +22,7 @@ def test_the_callee_hears_the_campaign_and_the_callers_place(twilio, number):
     assert gather.get("actionOnEmptyResult") == "true"
     assert (
         gather.get("action")
-        == "http://testserver/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100"
+        == "http://testserver/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100&leg=0"
     )
     say = gather.find("Say")
     assert say.text == (
@@ -35,6 +35,8 @@ def test_the_callee_hears_the_campaign_and_the_callers_place(twilio, number):
     assert call.whispered_at is not None
     assert call.dial_call_sid == "CA200"
     assert call.outcome == Call.Outcome.IN_PROGRESS
+    leg = call.legs.get()
+    assert (leg.leg_sid, leg.whispered_at) == ("CA200", call.whispered_at)
 
 
 @pytest.mark.django_db
@@ -157,8 +159,9 @@ def test_whisper_and_key_stay_within_their_query_budget(
     twilio, number, django_assert_max_num_queries
 ):
     response = incoming(twilio)
-    # Each: lock and read the call with its campaign, then one update (plus savepoints).
-    with django_assert_max_num_queries(4):
+    # Each: lock and read the call with its campaign, read its legs, update the leg and the
+    # call (plus savepoints).
+    with django_assert_max_num_queries(6):
         whisper = answered(twilio, response)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):
         pressed(twilio, whisper, "1")
