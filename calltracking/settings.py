@@ -116,6 +116,13 @@ CALL_SPOOL_AUTO_REPLAY = env.bool("CALL_SPOOL_AUTO_REPLAY", default=True)
 # older than this many days. 0 keeps them forever.
 CALL_RETENTION_DAYS = env.int("CALL_RETENTION_DAYS", default=0)
 
+# E-mail for voicemail and missed-call notices, e.g. smtp+tls://user:password@smtp.example.com:587
+# (django-environ's EMAIL_URL forms). The default prints messages to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="calls@localhost")
+# Seconds an SMTP server gets to answer: a notice must never hold a webhook up for long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=5)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

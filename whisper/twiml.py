@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.http import HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -9,6 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 WHISPER_KEY_TIMEOUT = 6
 
 NOT_IN_SERVICE = "Sorry, the number you have called is not in service. Goodbye."
+THANKS_FOR_MESSAGE = "Thank you for your message. Goodbye."
 FALLBACK_VOICE = "Polly.Joanna"
 FALLBACK_LANGUAGE = "en-US"
 
@@ -17,16 +20,101 @@ def response(twiml: VoiceResponse) -> HttpResponse:
     return HttpResponse(str(twiml), content_type="text/xml")
 
 
-def forward(
-    *, destination: str, ring_timeout: int, dial_action: str, whisper_url: str
+@dataclass(frozen=True)
+class Leg:
+    """One phone a <Dial> rings, with where Twilio reports on it."""
+
+    phone_number: str
+    whisper_url: str
+    status_url: str
+
+
+def ring(
+    *,
+    legs: list[Leg],
+    ring_timeout: int,
+    dial_action: str,
+    notice: VoiceNotice | None = None,
+    recording_url: str = "",
 ) -> VoiceResponse:
-    """Ring the business. <Dial> must be the first verb for answerOnBridge: the caller hears
-    ringing, not silence, until the callee has accepted and the legs are joined."""
+    """Ring one destination, or several at once (the first to be joined wins).
+
+    <Dial> comes first so that with answerOnBridge the caller hears ringing, not silence, until
+    a destination has accepted. A recording notice has to be heard before that, which answers
+    the call; Twilio then plays the caller a ringing tone while the <Dial> rings.
+    """
     twiml = VoiceResponse()
-    dial = twiml.dial(
-        answer_on_bridge=True, action=dial_action, method="POST", timeout=ring_timeout
+    if notice is not None:
+        twiml.say(notice.words, voice=notice.voice, language=notice.language)
+    recording = (
+        {
+            "record": "record-from-answer-dual",
+            "recording_status_callback": recording_url,
+            "recording_status_callback_event": "completed",
+            "recording_status_callback_method": "POST",
+        }
+        if recording_url
+        else {}
     )
-    dial.number(destination, url=whisper_url, method="POST")
+    dial = twiml.dial(
+        answer_on_bridge=True,
+        action=dial_action,
+        method="POST",
+        timeout=ring_timeout,
+        **recording,
+    )
+    for leg in legs:
+        dial.number(
+            leg.phone_number,
+            url=leg.whisper_url,
+            method="POST",
+            status_callback=leg.status_url,
+            status_callback_event="completed",
+            status_callback_method="POST",
+        )
+    return twiml
+
+
+@dataclass(frozen=True)
+class VoiceNotice:
+    words: str
+    voice: str
+    language: str
+
+
+def voicemail(
+    *,
+    greeting: VoiceNotice,
+    audio_url: str,
+    max_seconds: int,
+    action: str,
+    recording_url: str,
+    transcription_url: str = "",
+) -> VoiceResponse:
+    """The campaign's greeting, then a message recorded until # or silence or `max_seconds`.
+
+    Twilio posts the recording to `action` as the caller finishes (the caller hears its answer)
+    and again, once the file is ready, to `recording_url`; either may come first, or twice.
+    """
+    twiml = VoiceResponse()
+    if audio_url:
+        twiml.play(audio_url)
+    else:
+        twiml.say(greeting.words, voice=greeting.voice, language=greeting.language)
+    transcription = (
+        {"transcribe": True, "transcribe_callback": transcription_url} if transcription_url else {}
+    )
+    twiml.record(
+        action=action,
+        method="POST",
+        max_length=max_seconds,
+        finish_on_key="#",
+        play_beep=True,
+        recording_status_callback=recording_url,
+        recording_status_callback_event="completed",
+        recording_status_callback_method="POST",
+        **transcription,
+    )
     return twiml
 
 

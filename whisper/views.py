@@ -2,7 +2,18 @@
 
 Every call event goes through `events.record`, which writes it or, when the database cannot
 take it, spools it; routing comes from `routing`, which remembers every route it reads. So
-while the database is down a call to a known number still rings the business with its whisper.
+while the database is down a call to a known number still rings its destinations with the
+whisper, and still reaches voicemail.
+
+A call's path:
+1. `incoming` logs the call with the destinations it will ring (business hours decide which),
+   then rings the first (one after another) or all of them (all at once).
+2. Each destination that picks up hears the whisper (`screen`) and presses a key (`decide`).
+   Its phone's own status callback (`leg_status`) says how it stopped ringing.
+3. When a <Dial> ends (`dial_done`), an accepted call is over; otherwise the next destination
+   rings, or the caller reaches voicemail (`voicemail_done`, `recording`, `transcription`) or
+   hears the missed-call message.
+4. The caller's status callback (`status`) closes the call.
 """
 
 from __future__ import annotations
@@ -16,21 +27,24 @@ from django.utils import timezone
 
 from tracking import events, routing
 from tracking.announcement import CallerPlace, announcement
-from tracking.models import DEFAULT_ACCEPT_DIGIT, Call
+from tracking.models import DEFAULT_ACCEPT_DIGIT, CallLeg, Recording
 from tracking.routing import Route
-from tracking.services import IncomingCall
+from tracking.services import IncomingCall, Target
 from whisper import twiml
 from whisper.params import TwilioParams
 from whisper.security import public_url, twilio_webhook
 
 logger = logging.getLogger(__name__)
 
+# More destinations than any campaign has; bounds what a URL can make us parse.
+MAX_LEGS = 50
 
-def _url(request: HttpRequest, name: str, call_sid: str, tracking_number: str) -> str:
-    # The parent CallSid travels in the URL (the callee's leg has its own CallSid), and so does
-    # the tracking number, to route from the cache if the database is down. The signature
-    # covers the query string, so neither can be tampered with.
-    query = urlencode({"call": call_sid, "to": tracking_number})
+
+def _url(request: HttpRequest, name: str, call_sid: str, tracking_number: str, **extra) -> str:
+    # The parent CallSid travels in the URL (each destination's leg has its own CallSid), and
+    # so does the tracking number, to route from the cache if the database is down. The
+    # signature covers the query string, so none of it can be tampered with.
+    query = urlencode({"call": call_sid, "to": tracking_number, **extra})
     return public_url(request, f"{reverse(name)}?{query}")
 
 
@@ -38,30 +52,125 @@ def _parent_sid(request: HttpRequest, params: TwilioParams) -> str:
     return request.GET.get("call", "")[:64] or params.parent_call_sid or params.call_sid
 
 
+def _leg(request: HttpRequest) -> int:
+    """The position of the destination a request is about (URLs from before legs: 0)."""
+    value = request.GET.get("leg", "")
+    return int(value) if value.isdigit() and int(value) < MAX_LEGS else 0
+
+
+def _positions(request: HttpRequest) -> list[int]:
+    values = [part for part in request.GET.get("legs", "0").split(",")[:MAX_LEGS]]
+    positions = [int(part) for part in values if part.isdigit() and int(part) < MAX_LEGS]
+    return positions or [0]
+
+
+def _planned(request: HttpRequest) -> int:
+    value = request.GET.get("of", "")
+    return int(value) if value.isdigit() and int(value) <= MAX_LEGS else 1
+
+
 def _cached_route(request: HttpRequest) -> Route | None:
     return routing.cached_route(request.GET.get("to", "")[:32])
 
 
-def _forward(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
+def _route(request: HttpRequest) -> Route | None:
+    """The call's route: from the cache (kept in step with every change), else the database."""
+    to = request.GET.get("to", "")[:32]
+    return routing.cached_route(to) or routing.route_for(to)
+
+
+def _voice(route: Route, words: str) -> twiml.VoiceNotice:
+    return twiml.VoiceNotice(words, route.voice, route.language)
+
+
+def _ring(
+    request: HttpRequest,
+    sid: str,
+    route: Route,
+    targets: tuple[Target, ...],
+    positions: list[int],
+    *,
+    first: bool = False,
+) -> HttpResponse:
+    def url(name: str, **extra) -> str:
+        return _url(request, name, sid, route.tracking_number, **extra)
+
+    legs = [
+        twiml.Leg(
+            phone_number=targets[position].phone_number,
+            whisper_url=url("whisper:screen", leg=position),
+            status_url=url("whisper:leg-status", leg=position),
+        )
+        for position in positions
+    ]
+    notice = route.recording_notice if first and route.record_calls else ""
     return twiml.response(
-        twiml.forward(
-            destination=route.destination,
+        twiml.ring(
+            legs=legs,
             ring_timeout=route.ring_timeout,
-            dial_action=_url(request, "whisper:dial-done", sid, route.tracking_number),
-            whisper_url=_url(request, "whisper:screen", sid, route.tracking_number),
+            dial_action=url(
+                "whisper:dial-done", legs=",".join(map(str, positions)), of=len(targets)
+            ),
+            notice=_voice(route, notice) if notice else None,
+            recording_url=url("whisper:recording", kind="conversation")
+            if route.record_calls
+            else "",
         )
     )
 
 
-def _start_event(call: IncomingCall, route: Route | None) -> dict:
-    """What the call log needs to know of a call that has just come in."""
-    return {
+def _begin(request: HttpRequest, sid: str, route: Route, targets: tuple[Target, ...]):
+    """The first thing a caller hears: ringing, or (nobody to ring) voicemail."""
+    if not targets:
+        return _missed(request, sid, route)
+    positions = list(range(len(targets))) if route.simultaneous else [0]
+    return _ring(request, sid, route, targets, positions, first=True)
+
+
+def _missed(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
+    """Nobody took the call: voicemail if the campaign has it, else its missed-call message."""
+    if not route.voicemail_enabled:
+        return twiml.response(
+            twiml.say_and_hang_up(route.missed_message, voice=route.voice, language=route.language)
+        )
+    events.record("voicemail_started", sid=sid, at=timezone.now())
+
+    def url(name: str, **extra) -> str:
+        return _url(request, name, sid, route.tracking_number, **extra)
+
+    return twiml.response(
+        twiml.voicemail(
+            greeting=_voice(route, route.voicemail_greeting),
+            audio_url=route.voicemail_audio_url,
+            max_seconds=route.voicemail_max_seconds,
+            action=url("whisper:voicemail-done"),
+            recording_url=url("whisper:recording", kind=Recording.Kind.VOICEMAIL),
+            transcription_url=url("whisper:transcription") if route.voicemail_transcribe else "",
+        )
+    )
+
+
+def _after_unanswered(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
+    """A <Dial> ended and nobody took the call: the next destination, or voicemail."""
+    following = max(_positions(request)) + 1
+    if not route.simultaneous and following < min(_planned(request), len(route.targets)):
+        return _ring(request, sid, route, route.targets, [following])
+    return _missed(request, sid, route)
+
+
+def _start_event(call: IncomingCall, route: Route | None) -> tuple[dict, tuple[Target, ...]]:
+    """What the call log needs to know of a call that has just come in, and whom it rings."""
+    at = timezone.now()
+    plan = route.plan(at) if route else None
+    event = {
         "call": call,
         "number_id": route.number_id if route else None,
         "campaign_id": route.campaign_id if route else None,
-        "destination": route.destination if route else "",
-        "at": timezone.now(),
+        "targets": list(plan.targets) if plan else [],
+        "after_hours": plan.after_hours if plan else False,
+        "at": at,
     }
+    return event, plan.targets if plan else ()
 
 
 def _forward_from_cache(request: HttpRequest) -> HttpResponse:
@@ -72,8 +181,9 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
         route = routing.cached_route(call.called)
         if route is None:
             return twiml.response(twiml.not_in_service())
-        events.put("start", _start_event(call, route))
-        return _forward(request, call.sid, route)
+        event, targets = _start_event(call, route)
+        events.put("start", event)
+        return _begin(request, call.sid, route, targets)
     except Exception:
         logger.exception("Could not route %s from the cache", request.path)
         return twiml.response(twiml.not_in_service())
@@ -84,10 +194,11 @@ def incoming(request: HttpRequest) -> HttpResponse:
     """Voice URL of every tracking number: log the call and ring the business."""
     call = TwilioParams(request.POST).incoming_call()
     route = routing.route_for(call.called)
-    events.record("start", **_start_event(call, route))
+    event, targets = _start_event(call, route)
+    events.record("start", **event)
     if route is None:
         return twiml.response(twiml.not_in_service())
-    return _forward(request, call.sid, route)
+    return _begin(request, call.sid, route, targets)
 
 
 @twilio_webhook(fallback=_forward_from_cache)
@@ -103,13 +214,15 @@ def fallback(request: HttpRequest) -> HttpResponse:
 
 
 def _screen(request: HttpRequest, parent_sid: str, *, words: str, voice: str, language: str):
+    decide_url = _url(
+        request,
+        "whisper:decide",
+        parent_sid,
+        request.GET.get("to", "")[:32],
+        leg=_leg(request),
+    )
     return twiml.response(
-        twiml.screen(
-            words=words,
-            voice=voice,
-            language=language,
-            decide_url=_url(request, "whisper:decide", parent_sid, request.GET.get("to", "")[:32]),
-        )
+        twiml.screen(words=words, voice=voice, language=language, decide_url=decide_url)
     )
 
 
@@ -147,11 +260,15 @@ def _screen_fallback(request: HttpRequest) -> HttpResponse:
 
 @twilio_webhook(fallback=_screen_fallback)
 def screen(request: HttpRequest) -> HttpResponse:
-    """<Number url>: the callee picked up; only they hear this."""
+    """<Number url>: a destination picked up; only they hear this."""
     params = TwilioParams(request.POST)
     parent_sid = _parent_sid(request, params)
     call = events.record(
-        "whispered", sid=parent_sid, dial_call_sid=params.call_sid, at=timezone.now()
+        "whispered",
+        sid=parent_sid,
+        leg=_leg(request),
+        leg_sid=params.call_sid,
+        at=timezone.now(),
     )
     if call is None or call.campaign is None:
         return _screen_from_cache(request, parent_sid)
@@ -174,57 +291,134 @@ def _decide_from_cache(request: HttpRequest) -> HttpResponse:
 
 @twilio_webhook(fallback=_decide_from_cache)
 def decide(request: HttpRequest) -> HttpResponse:
-    """<Gather action>: the callee's key joins them to the caller, or ends their leg."""
+    """<Gather action>: the destination's key joins them to the caller, or ends their leg.
+    Of destinations ringing at once, only the first to accept is joined."""
     params = TwilioParams(request.POST)
+    leg = _leg(request)
     call = events.record(
         "decided",
         sid=_parent_sid(request, params),
+        leg=leg,
         digits=params.text("Digits"),
         at=timezone.now(),
     )
     if call is None:
         return _decide_from_cache(request)
-    accepted = call.decision == Call.Decision.ACCEPTED
-    return twiml.response(twiml.bridge() if accepted else twiml.hang_up())
+    took_it = call.leg_results.get(leg) == CallLeg.Result.ACCEPTED
+    return twiml.response(twiml.bridge() if took_it else twiml.hang_up())
+
+
+def _no_content(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(status=204)
+
+
+@twilio_webhook(fallback=_no_content)
+def leg_status(request: HttpRequest) -> HttpResponse:
+    """A destination's status callback: how its phone stopped ringing."""
+    params = TwilioParams(request.POST)
+    events.record(
+        "leg_ended",
+        sid=request.GET.get("call", "")[:64] or params.parent_call_sid,
+        leg=_leg(request),
+        leg_sid=params.call_sid,
+        leg_status=params.text("CallStatus"),
+    )
+    return HttpResponse(status=204)
 
 
 def _after_dial_from_cache(request: HttpRequest) -> HttpResponse:
     route = _cached_route(request)
     if route is None or request.POST.get("DialBridged") == "true":
         return twiml.response(twiml.hang_up())
-    return twiml.response(
-        twiml.say_and_hang_up(route.missed_message, voice=route.voice, language=route.language)
-    )
+    return _after_unanswered(request, request.GET.get("call", "")[:64], route)
 
 
 @twilio_webhook(fallback=_after_dial_from_cache)
 def dial_done(request: HttpRequest) -> HttpResponse:
-    """<Dial action>, on the caller's leg: settle the outcome, then tell a caller who was not
-    connected something useful before hanging up."""
+    """<Dial action>, on the caller's leg: settle the destinations' results, then ring the
+    next one, or take a message, or tell the caller nobody could answer."""
     params = TwilioParams(request.POST)
+    sid = _parent_sid(request, params)
+    dial_status = params.text("DialCallStatus")
     call = events.record(
         "dial_finished",
-        sid=_parent_sid(request, params),
-        dial_status=params.text("DialCallStatus"),
+        sid=sid,
+        legs=_positions(request),
+        dial_status=dial_status,
         dial_call_sid=params.text("DialCallSid"),
         bridged=params.boolean("DialBridged"),
         talk_seconds=params.seconds("DialCallDuration"),
     )
     if call is None:
         return _after_dial_from_cache(request)
-    if call.outcome == Call.Outcome.ACCEPTED or call.campaign is None:
+    taken = CallLeg.Result.ACCEPTED in call.leg_results.values()
+    # `canceled`: the caller hung up; Twilio would ignore anything more.
+    if taken or dial_status == "canceled" or call.campaign is None:
         return twiml.response(twiml.hang_up())
-    campaign = call.campaign
-    return twiml.response(
-        twiml.say_and_hang_up(
-            campaign.missed_message,
-            voice=campaign.whisper_voice,
-            language=campaign.whisper_language,
+    route = _route(request)
+    if route is None:
+        campaign = call.campaign
+        return twiml.response(
+            twiml.say_and_hang_up(
+                campaign.missed_message,
+                voice=campaign.whisper_voice,
+                language=campaign.whisper_language,
+            )
         )
+    return _after_unanswered(request, sid, route)
+
+
+def _thanks(request: HttpRequest) -> HttpResponse:
+    route = _cached_route(request)
+    voice = route.voice if route else twiml.FALLBACK_VOICE
+    language = route.language if route else twiml.FALLBACK_LANGUAGE
+    return twiml.response(
+        twiml.say_and_hang_up(twiml.THANKS_FOR_MESSAGE, voice=voice, language=language)
     )
 
 
-def _no_content(request: HttpRequest) -> HttpResponse:
+def _recording_event(
+    request: HttpRequest, params: TwilioParams, kind: str, *, notify: bool = True
+) -> None:
+    events.record(
+        "recording",
+        notify=notify,
+        sid=_parent_sid(request, params),
+        recording_sid=params.text("RecordingSid"),
+        kind=kind,
+        url=params.text("RecordingUrl"),
+        duration_seconds=params.seconds("RecordingDuration"),
+        status=params.text("RecordingStatus"),
+        at=timezone.now(),
+    )
+
+
+@twilio_webhook(fallback=_thanks)
+def voicemail_done(request: HttpRequest) -> HttpResponse:
+    """<Record action>: the caller finished the message (# or silence or the time limit)."""
+    # The caller is still listening: the e-mail waits for the recording callback.
+    _recording_event(request, TwilioParams(request.POST), Recording.Kind.VOICEMAIL, notify=False)
+    return _thanks(request)
+
+
+@twilio_webhook(fallback=_no_content)
+def recording(request: HttpRequest) -> HttpResponse:
+    """Recording status callback: a voicemail or a conversation is ready at Twilio."""
+    _recording_event(request, TwilioParams(request.POST), request.GET.get("kind", "")[:16])
+    return HttpResponse(status=204)
+
+
+@twilio_webhook(fallback=_no_content)
+def transcription(request: HttpRequest) -> HttpResponse:
+    """<Record transcribeCallback>: the text of a voicemail (or why there is none)."""
+    params = TwilioParams(request.POST)
+    events.record(
+        "transcription",
+        sid=_parent_sid(request, params),
+        recording_sid=params.text("RecordingSid"),
+        text=params.data.get("TranscriptionText", "")[:5000].strip(),
+        status=params.text("TranscriptionStatus"),
+    )
     return HttpResponse(status=204)
 
 

@@ -1,7 +1,8 @@
 """Apply the retention policy to call logs: callers' numbers are personal data.
 
-By default old calls are anonymised (caller number, name and ZIP code blanked), which keeps every
-report figure; --delete removes them altogether.
+By default old calls are anonymised (caller number, name and ZIP code blanked, voicemails and
+recordings with their transcriptions removed from the log), which keeps every report figure;
+--delete removes them altogether.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from tracking.models import Call
+from tracking.models import Call, Recording
 
 BATCH = 5000
 PERSONAL = {"caller_number": "", "caller_name": "", "caller_zip": ""}
@@ -36,15 +37,22 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(days=days)
         old = Call.objects.filter(started_at__lt=cutoff)
         if not delete:
-            old = old.filter(~Q(caller_number="") | ~Q(caller_name="") | ~Q(caller_zip=""))
+            recorded = Exists(Recording.objects.filter(call_id=OuterRef("call_sid")))
+            old = old.filter(
+                ~Q(caller_number="") | ~Q(caller_name="") | ~Q(caller_zip="") | recorded
+            )
         if dry_run:
             action = "delete" if delete else "anonymise"
             self.stdout.write(f"would {action} {old.count()} calls older than {days} days")
             return
         done = 0
         # In batches, so a large backlog never holds a long lock on the call table.
-        while ids := list(old.order_by().values_list("pk", flat=True)[:BATCH]):
-            batch = Call.objects.filter(pk__in=ids)
-            done += batch.delete()[0] if delete else batch.update(**PERSONAL)
+        while sids := list(old.order_by().values_list("call_sid", flat=True)[:BATCH]):
+            batch = Call.objects.filter(call_sid__in=sids)
+            if delete:
+                done += batch.delete()[1].get(Call._meta.label, 0)
+            else:
+                Recording.objects.filter(call_id__in=sids).delete()
+                done += batch.update(**PERSONAL)
         action = "deleted" if delete else "anonymised"
         self.stdout.write(f"{action} {done} calls older than {days} days")
