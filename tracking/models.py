@@ -504,22 +504,29 @@ class CallLeg(models.Model):
     def derive_result(self) -> str:
         """What this destination did, from every fact recorded so far, in any order.
 
-        1. Its key press: Twilio may report `completed` for a leg that declined.
-        2. Otherwise how the leg ended (its own report, else what the end of its <Dial>
-           implies): busy, no answer, failed, or stopped (the caller hung up, or another
-           destination took the call first).
-        3. `completed` with no key: joined to the caller (accepted), or the whisper played and
+        `status` is the leg's own report; `dial_outcome` what the end of the <Dial> that rang
+        it says of it: its DialCallStatus, or `stopped` when another destination took the call.
+
+        1. Its key press: Twilio may report `completed` for a leg that declined. An acceptance
+           the caller did not wait for (the <Dial> was canceled before joining), or that came
+           after another destination's, is stopped.
+        2. No key, and the caller hung up (the <Dial> was canceled) while this phone rang or
+           heard the whisper: stopped, whatever the leg itself reports (`completed`).
+        3. Otherwise how the leg ended, its own report first: busy, no answer, failed, stopped.
+        4. `completed` with no key: joined to the caller (accepted), or the whisper played and
            nobody pressed anything (no input), or our whisper never reached it (failed).
         """
         Result = CallLeg.Result
+        caller_left = self.dial_outcome == "canceled"
         if self.decision == Call.Decision.ACCEPTED:
-            # Accepted, but the caller was gone (or another destination won) before joining.
-            canceled = self.bridged is False and self.status == "canceled"
-            return Result.CANCELED if canceled else Result.ACCEPTED
+            unjoined = self.bridged is not True and self.dial_outcome in ("canceled", "stopped")
+            return Result.CANCELED if unjoined else Result.ACCEPTED
         if self.decision == Call.Decision.REJECTED:
             return Result.REJECTED
         if self.decision == Call.Decision.NO_INPUT:
             return Result.NO_INPUT
+        if caller_left and self.status in ("", "completed"):
+            return Result.CANCELED
         status = self.status or self.dial_outcome
         if status in LEG_STATUSES:
             return LEG_STATUSES[status]
@@ -573,6 +580,7 @@ LEG_STATUSES = {
     "no-answer": CallLeg.Result.NO_ANSWER,
     "failed": CallLeg.Result.FAILED,
     "canceled": CallLeg.Result.CANCELED,
+    "stopped": CallLeg.Result.CANCELED,
 }
 
 # The call's outcome when no destination accepted and no message was left, most telling first.

@@ -105,6 +105,7 @@ class _Locked:
     call: Call
     legs: list[CallLeg]
     changed: dict[int, set[str]] = field(default_factory=dict)
+    call_changed: set[str] = field(default_factory=set)
 
     def leg(self, position: int | None) -> CallLeg | None:
         return next((leg for leg in self.legs if leg.position == position), None)
@@ -145,7 +146,7 @@ def _settle(locked: _Locked, **facts: object) -> Call:
     the call's summary of them. The call returned carries `leg_results` (position → result),
     for the webhook to tell the leg it answers whether it took the call."""
     call = locked.call
-    changed = set(_fill(call, facts))
+    changed = locked.call_changed | set(_fill(call, facts))
     for leg in locked.legs:
         fields = locked.changed.get(leg.pk, set())
         result = leg.derive_result()
@@ -215,7 +216,7 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
             other.result == CallLeg.Result.ACCEPTED for other in locked.legs if other is not row
         )
         if decision == Call.Decision.ACCEPTED and taken:
-            facts.update(status="canceled", bridged=False)
+            facts.update(dial_outcome="stopped", bridged=False)
         locked.record(row, **facts)
         return _settle(locked, decided_at=at)
 
@@ -255,20 +256,31 @@ def dial_finished(
         dialed = [leg for leg in locked.legs if legs is None or leg.position in legs]
         for leg in dialed:
             if len(dialed) == 1 or (dial_call_sid and leg.leg_sid == dial_call_sid):
-                locked.record(leg, status=_fit(CallLeg, "status", dial_status), bridged=bridged)
-            elif leg.whispered_at is not None:
-                locked.record(leg, dial_outcome="completed")
+                locked.record(leg, dial_outcome=_fit(CallLeg, "dial_outcome", dial_status))
+                locked.record(leg, bridged=bridged)
+            elif dial_status == "canceled" or leg.whispered_at is not None:
+                locked.record(
+                    leg, dial_outcome="canceled" if dial_status == "canceled" else "completed"
+                )
             elif dial_status in FINAL_LEG_STATUSES - {"completed"}:
                 locked.record(leg, dial_outcome=dial_status)
             else:
-                locked.record(leg, dial_outcome="canceled")
-        return _settle(
-            locked,
-            dial_status=_fit(Call, "dial_status", dial_status),
-            dial_call_sid=_fit(Call, "dial_call_sid", dial_call_sid),
-            dial_bridged=bridged,
-            talk_seconds=talk_seconds,
-        )
+                locked.record(leg, dial_outcome="stopped")
+        # The call shows its last <Dial> (the one that rang the furthest destination), whatever
+        # order the <Dial>s' reports come in.
+        earlier = [leg.position for leg in locked.legs if leg.dial_outcome and leg not in dialed]
+        if not dialed or max(leg.position for leg in dialed) >= max(earlier, default=-1):
+            last = {
+                "dial_status": _fit(Call, "dial_status", dial_status),
+                "dial_call_sid": _fit(Call, "dial_call_sid", dial_call_sid),
+                "dial_bridged": bridged,
+                "talk_seconds": talk_seconds,
+            }
+            for name, value in last.items():
+                if value is not None and value != "":
+                    setattr(locked.call, name, value)
+                    locked.call_changed.add(name)
+        return _settle(locked)
 
 
 def voicemail_started(*, sid: str, at: datetime | None = None) -> Call:

@@ -4,11 +4,17 @@ It makes the requests Twilio makes during a call, signed as Twilio signs them, a
 TwiML the app answers with, verb by verb, as docs/twilio-voice.md describes Twilio doing it:
 
 1. the incoming call on the caller's (parent) leg, to the number's Voice URL;
-2. a <Dial>: the callee's phone rings; when they pick up, their own (child) leg requests the
-   <Number url>, hears the whisper and answers its <Gather> (or not);
-3. an empty document bridges the legs, <Hangup/> ends the callee's leg unbridged;
-4. the <Dial action> on the parent leg, whose TwiML the caller hears;
-5. the parent leg's status callback when the call is over.
+2. a <Dial>: its <Number>s ring (several ring at once); each phone that picks up gets its own
+   (child) leg, which requests its <Number url>, hears the whisper and answers its <Gather> (or
+   not); each phone's <Number statusCallback> is told how its leg ended;
+3. an empty document bridges a leg to the caller (the first to be bridged wins: Twilio hangs up
+   the others), <Hangup/> ends that leg unbridged;
+4. the <Dial action> on the parent leg, whose TwiML the caller hears: another <Dial>, a voicemail
+   (<Record>, then its action, recording and transcription callbacks) or a message;
+5. a recorded <Dial>'s recording callback, and the parent leg's status callback at the end.
+
+The simulated people answer as a SimulatedCall says: one answer per phone rung, in the order they
+ring; a message of so many seconds if the caller reaches voicemail.
 
 Requests go to the app in-process (Django's test client) or over HTTP to a running server.
 """
@@ -35,15 +41,24 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
-ANSWERS = ("accept", "decline", "silent", "no-answer", "busy", "hang-up")
+# What a phone rung does. hang-up: the caller gives up while it rings; hang-up-in-whisper: it
+# picks up and the caller gives up while it hears the whisper.
+ANSWERS = ("accept", "decline", "silent", "no-answer", "busy", "hang-up", "hang-up-in-whisper")
 
 # Seconds the simulated clock moves for what takes time on a real call.
 RING_SECONDS = 6
 BUSY_SECONDS = 2
 WORDS_PER_SECOND = 2.5
+# Twilio transcribes messages up to two minutes long.
+MAX_TRANSCRIBED_SECONDS = 120
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 IN_PROCESS_BASE_URL = "http://testserver"
+DEFAULT_MESSAGE_SECONDS = 15
+DEFAULT_TRANSCRIPTION = (
+    "Hi, this is a test message from the call simulator. Please call me back when you can. "
+    "Thank you."
+)
 
 _SPOKEN_KEYS = {"star": "*", "pound": "#", "hash": "#"}
 _ACCEPT_PROMPT = re.compile(r"\bpress (\w+) to accept", re.IGNORECASE)
@@ -55,6 +70,14 @@ class SimulationError(Exception):
 
 @dataclass(frozen=True)
 class SimulatedCall:
+    """One call, and what everybody on it does.
+
+    `answers`: what each phone rung does, in the order the phones ring (one after another, or
+    the <Number>s of one <Dial> in order); the last answer stands for every phone after it.
+    Without `answers`, every phone does `answer`. `message_seconds`: how long a message the
+    caller leaves on reaching voicemail (0: they hang up without leaving one).
+    """
+
     to: str
     caller: str
     city: str = ""
@@ -64,6 +87,14 @@ class SimulatedCall:
     caller_name: str = ""
     answer: str = "accept"
     talk_seconds: int = 42
+    answers: tuple[str, ...] = ()
+    message_seconds: int = DEFAULT_MESSAGE_SECONDS
+    transcription_text: str = DEFAULT_TRANSCRIPTION
+
+    def answer_for(self, index: int) -> str:
+        """What the `index`th phone rung (from 0) does."""
+        answers = self.answers or (self.answer,)
+        return answers[min(index, len(answers) - 1)]
 
 
 @dataclass(frozen=True)
@@ -84,8 +115,13 @@ class Exchange:
 
 @dataclass
 class Transcript:
+    """What happened on the call. `child_sid` is the last <Dial>'s DialCallSid; `leg_sids` has
+    every phone's leg in the order they rang; `recording_sids` every recording Twilio made."""
+
     call_sid: str
     child_sid: str = ""
+    leg_sids: list[str] = field(default_factory=list)
+    recording_sids: list[str] = field(default_factory=list)
     caller_heard: list[str] = field(default_factory=list)
     callee_heard: list[str] = field(default_factory=list)
     keys_pressed: list[str] = field(default_factory=list)
@@ -97,8 +133,24 @@ class Transcript:
         return [exchange.url for exchange in self.exchanges]
 
 
+@dataclass
+class _Leg:
+    """One phone a <Dial> rings, and how far it got."""
+
+    destination: str
+    answer: str
+    sid: str
+    number: ET.Element | None
+    picked_up_at: int | None = None
+    status: str = ""  # its final CallStatus, once it is over
+
+
 class _Done(Exception):
     """The caller's leg has ended."""
+
+
+class _CallerGone(Exception):
+    """The caller hung up while a destination heard the whisper."""
 
 
 class DjangoClientTransport:
@@ -178,8 +230,20 @@ def new_sid() -> str:
     return "CA" + uuid.uuid4().hex
 
 
+def new_recording_sid() -> str:
+    return "RE" + uuid.uuid4().hex
+
+
 def _words(element: ET.Element) -> str:
     return " ".join((element.text or "").split())
+
+
+def _list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _now() -> str:
+    return format_datetime(datetime.now(UTC))
 
 
 class Simulator:
@@ -230,6 +294,12 @@ class Simulator:
             )
         return reply
 
+    def _callback(self, url: str, params: dict[str, str], what: str) -> None:
+        """A callback Twilio only tells: any answer but 200 or 204 is the app's failure."""
+        reply = self._post(url, params, what)
+        if reply.status not in (200, 204):
+            raise SimulationError(f"The {what} at {url} answered {reply.status}.")
+
     def _twiml(self, url: str, params: dict[str, str], what: str) -> ET.Element:
         reply = self._post(url, params, what)
         if reply.status != 200:
@@ -250,16 +320,24 @@ class Simulator:
     # The call.
 
     def run(self, call: SimulatedCall) -> Transcript:
-        if call.answer not in ANSWERS:
-            raise SimulationError(f"--answer must be one of {', '.join(ANSWERS)}.")
+        wrong = [answer for answer in (call.answer, *call.answers) if answer not in ANSWERS]
+        if wrong:
+            raise SimulationError(f"--answer must be one of {', '.join(ANSWERS)}, not {wrong[0]}.")
+        if call.message_seconds < 0:
+            raise SimulationError("--message-seconds must be 0 (no message) or more.")
         self.call = call
         self.clock = 0
+        self.rung = 0
         self.transcript = Transcript(call_sid=new_sid())
         where = ", ".join(p for p in (call.city, call.state, call.zip, call.country) if p)
+        if call.answers and len(call.answers) > 1:
+            plan = "the phones rung answer, in order: " + ", ".join(call.answers)
+        else:
+            plan = f"the callee will {call.answer_for(0)}"
         self._say(
             f"Simulated call {self.transcript.call_sid} from {call.caller} to {call.to}"
             + (f" ({where})" if where else "")
-            + f"; the callee will {call.answer}."
+            + f"; {plan}."
         )
         voice_url = self.base_url + reverse("whisper:incoming")
         root = self._twiml(voice_url, self._parent_params("ringing"), "incoming call")
@@ -301,6 +379,7 @@ class Simulator:
         while i < len(verbs):
             verb = verbs[i]
             i += 1
+            followed = None
             if verb.tag == "Say":
                 self._hear("caller", _words(verb))
             elif verb.tag == "Play":
@@ -315,111 +394,233 @@ class Simulator:
                 raise _Done
             elif verb.tag == "Redirect":
                 url = urljoin(url, _words(verb))
-                verbs, i = list(self._twiml(url, self._parent_params("in-progress"), "redirect")), 0
+                followed = url, self._twiml(url, self._parent_params("in-progress"), "redirect")
             elif verb.tag == "Dial":
                 followed = self._dial(verb, url)
-                if followed is not None:
-                    # Verbs after a <Dial> with an action are never reached.
-                    url, next_root = followed
-                    verbs, i = list(next_root), 0
+            elif verb.tag == "Record":
+                followed = self._record(verb, url)
             else:
                 self._say(f"  (the simulator does not play <{verb.tag}>; skipped)")
+            if followed is not None:
+                # Verbs after a <Dial> or <Record> with an action are never reached.
+                url, next_root = followed
+                verbs, i = list(next_root), 0
+
+    # Ringing the destinations.
 
     def _dial(self, dial: ET.Element, url: str) -> tuple[str, ET.Element] | None:
-        """Ring the callee; returns the <Dial action>'s URL and TwiML, if it has one."""
+        """Ring the <Dial>'s phones, all at once; returns its action's URL and TwiML, if any.
+
+        1. Phones that cannot ring (busy, not a number) end at once.
+        2. The others ring; in their order, each picks up (and hears the whisper) or not, until
+           one is bridged to the caller or the caller hangs up.
+        3. Twilio stops the phones still ringing: the call is taken, the caller is gone, or
+           the <Dial> timed out.
+        4. The bridged phone and the caller talk; their leg ends.
+        5. The <Dial action> is told how it went; a recorded <Dial>'s recording is reported.
+        """
         numbers = [noun for noun in dial if noun.tag == "Number"]
-        number = numbers[0] if numbers else None
-        destination = _words(number) if number is not None else _words(dial)
+        legs = [
+            _Leg(
+                destination=_words(noun) if noun is not None else _words(dial),
+                answer=self._next_answer(),
+                sid=new_sid(),
+                number=noun,
+            )
+            for noun in (numbers or [None])
+        ]
+        self.transcript.leg_sids.extend(leg.sid for leg in legs)
         timeout = int(dial.get("timeout", "30"))
-        answer = self.call.answer
-        child_sid = new_sid()
-        self.transcript.child_sid = child_sid
-        self._say(f"  Twilio dials {destination} for up to {timeout} s; the caller hears ringing.")
-        result = {"DialCallSid": child_sid, "DialBridged": "false"}
-        caller_gone = False
-        if not _dialable(destination):
-            self._say(f"  Twilio cannot dial “{destination}”: the dial fails at once.")
-            result["DialCallStatus"] = "failed"
-        elif answer == "no-answer":
-            self.clock += timeout
-            self._say(f"  Nobody picks up within {timeout} s.")
-            result["DialCallStatus"] = "no-answer"
-        elif answer == "busy":
-            self.clock += BUSY_SECONDS
-            self._say("  The line is busy.")
-            result["DialCallStatus"] = "busy"
-        elif answer == "hang-up":
-            self.clock += RING_SECONDS
-            self._say(f"  The caller hangs up after {RING_SECONDS} s of ringing.")
-            result["DialCallStatus"] = "canceled"
-            caller_gone = True
-        else:
-            self.clock += RING_SECONDS
-            self._say(f"  The callee picks up after {RING_SECONDS} s (their leg: {child_sid}).")
-            started = self.clock
-            bridged = True
-            if number is not None and number.get("url"):
-                child = {
-                    "CallSid": child_sid,
-                    "ParentCallSid": self.transcript.call_sid,
-                    "From": self.call.caller,
-                    "To": destination,
-                    "CallStatus": "in-progress",
-                    "Direction": "outbound-dial",
-                }
-                bridged = self._whisper(urljoin(url, number.get("url")), child)
-            result["DialCallStatus"] = "completed"
-            if bridged:
-                talk = self.call.talk_seconds
-                self.clock += talk
-                self._say(f"  Caller and callee are connected and talk for {talk} s.")
-                result.update(DialBridged="true", DialCallDuration=str(talk))
-            if number is not None and number.get("statusCallback"):
-                self._post(
-                    urljoin(url, number.get("statusCallback")),
-                    {
-                        "CallSid": child_sid,
-                        "ParentCallSid": self.transcript.call_sid,
-                        "CallStatus": "completed",
-                        "CallDuration": str(self.clock - started),
-                        "Direction": "outbound-dial",
-                        "Timestamp": format_datetime(datetime.now(UTC)),
-                        "CallbackSource": "call-progress-events",
-                        "SequenceNumber": "0",
-                    },
-                    "callee's status callback",
-                )
+        start = self.clock
+        phones = _list([leg.destination for leg in legs])
+        at_once = " at once" if len(legs) > 1 else ""
+        self._say(
+            f"  Twilio dials {phones}{at_once} for up to {timeout} s; the caller hears ringing."
+        )
 
-        action = dial.get("action")
-        if not action:
-            if caller_gone:
-                raise _Done
-            return None
-        action = urljoin(url, action)
-        params = {
-            **self._parent_params("completed" if caller_gone else "in-progress"),
-            **result,
+        # 1.
+        for leg in legs:
+            if not _dialable(leg.destination):
+                self._say(f"  Twilio cannot dial “{leg.destination}”: the dial fails at once.")
+                self._leg_over(leg, "failed", url)
+            elif leg.answer == "busy":
+                self.clock = max(self.clock, start + BUSY_SECONDS)
+                self._say(f"  {self._who(leg, legs)} is busy.")
+                self._leg_over(leg, "busy", url)
+
+        # 2.
+        winner, caller_gone = None, False
+        for leg in legs:
+            if leg.status or leg.answer == "no-answer":
+                continue
+            self.clock = max(self.clock, start + RING_SECONDS)
+            if leg.answer == "hang-up":
+                self._say(f"  The caller hangs up after {self.clock - start} s of ringing.")
+                caller_gone = True
+                break
+            leg.picked_up_at = self.clock
+            self._say(
+                f"  {self._who(leg, legs, picks_up=True)} picks up after "
+                f"{self.clock - start} s (their leg: {leg.sid})."
+            )
+            ended = self._answered(leg, url)
+            if ended == "bridged":
+                winner = leg
+                break
+            if ended == "caller gone":
+                caller_gone = True
+                break
+            self._leg_over(leg, "completed", url)
+
+        # 3.
+        still = [leg for leg in legs if not leg.status and leg is not winner]
+        if still and (winner or caller_gone):
+            why = "the call is taken" if winner else "the caller is gone"
+            for leg in still:
+                picked_up = leg.picked_up_at is not None
+                how = "hangs up" if picked_up else "stops ringing"
+                self._say(f"  Twilio {how} {self._who(leg, legs)}: {why}.")
+                self._leg_over(leg, "completed" if picked_up else "canceled", url)
+        elif still:
+            self.clock = max(self.clock, start + timeout)
+            for leg in still:
+                self._say(f"  Nobody picks up {self._who(leg, legs)} within {timeout} s.")
+                self._leg_over(leg, "no-answer", url)
+
+        # 4.
+        talk = 0
+        if winner is not None:
+            talk = self.call.talk_seconds
+            self.clock += talk
+            self._say(f"  Caller and callee are connected and talk for {talk} s.")
+            self._leg_over(winner, "completed", url)
+
+        # 5.
+        answered = [leg for leg in legs if leg.picked_up_at is not None]
+        named = winner or (answered[-1] if answered else legs[-1])
+        self.transcript.child_sid = named.sid
+        result = {
+            "DialCallSid": named.sid,
+            "DialCallStatus": self._dial_status(legs, caller_gone=caller_gone),
+            "DialBridged": "true" if winner else "false",
         }
-        summary = " ".join(f"{k}={v}" for k, v in sorted(result.items()) if k != "DialCallSid")
-        root = self._twiml(action, params, f"dial action: {summary}")
+        if winner:
+            result["DialCallDuration"] = str(talk)
+        action = dial.get("action")
+        followed = None
+        if action:
+            action = urljoin(url, action)
+            params = {
+                **self._parent_params("completed" if caller_gone else "in-progress"),
+                **result,
+            }
+            summary = " ".join(f"{k}={v}" for k, v in sorted(result.items()) if k != "DialCallSid")
+            followed = action, self._twiml(action, params, f"dial action: {summary}")
+        if winner is not None:
+            self._dial_recording(dial, url, talk)
         if caller_gone:
-            self._say("  (the caller has hung up: nobody hears the answer)")
+            if followed is not None:
+                self._say("  (the caller has hung up: nobody hears the answer)")
             raise _Done
-        return action, root
+        return followed
 
-    def _whisper(self, url: str, child: dict[str, str]) -> bool:
+    def _next_answer(self) -> str:
+        answer = self.call.answer_for(self.rung)
+        self.rung += 1
+        return answer
+
+    def _who(self, leg: _Leg, legs: list[_Leg], *, picks_up: bool = False) -> str:
+        if len(legs) == 1 and self.rung == 1:
+            return "The callee" if picks_up else leg.destination
+        return f"The callee at {leg.destination}" if picks_up else leg.destination
+
+    @staticmethod
+    def _dial_status(legs: list[_Leg], *, caller_gone: bool) -> str:
+        if caller_gone:
+            return "canceled"
+        if any(leg.picked_up_at is not None for leg in legs):
+            return "completed"
+        statuses = {leg.status for leg in legs}
+        return next(
+            (status for status in ("no-answer", "busy") if status in statuses),
+            "failed",
+        )
+
+    def _answered(self, leg: _Leg, url: str) -> str:
+        """A phone picked up: "bridged", "ended" (its leg hung up) or "caller gone"."""
+        number = leg.number
+        if number is None or not number.get("url"):
+            return "bridged"
+        child = {
+            "CallSid": leg.sid,
+            "ParentCallSid": self.transcript.call_sid,
+            "From": self.call.caller,
+            "To": leg.destination,
+            "CallStatus": "in-progress",
+            "Direction": "outbound-dial",
+        }
+        try:
+            bridged = self._whisper(urljoin(url, number.get("url")), child, leg.answer)
+        except _CallerGone:
+            return "caller gone"
+        return "bridged" if bridged else "ended"
+
+    def _leg_over(self, leg: _Leg, status: str, url: str) -> None:
+        """A phone's leg has ended: Twilio tells its <Number statusCallback>."""
+        leg.status = status
+        callback = leg.number.get("statusCallback") if leg.number is not None else None
+        if not callback:
+            return
+        params = {
+            "CallSid": leg.sid,
+            "ParentCallSid": self.transcript.call_sid,
+            "From": self.call.caller,
+            "To": leg.destination,
+            "CallStatus": status,
+            "Direction": "outbound-dial",
+            "Timestamp": _now(),
+            "CallbackSource": "call-progress-events",
+            "SequenceNumber": "0",
+        }
+        if leg.picked_up_at is not None:
+            params["CallDuration"] = str(self.clock - leg.picked_up_at)
+        self._callback(
+            urljoin(url, callback), params, f"status callback of {leg.destination}: {status}"
+        )
+
+    def _dial_recording(self, dial: ET.Element, url: str, talk: int) -> None:
+        """A <Dial record> that was bridged: Twilio reports the conversation's recording."""
+        record = dial.get("record", "")
+        if not (record.startswith("record-from") or record == "true"):
+            return
+        sid = new_recording_sid()
+        self.transcript.recording_sids.append(sid)
+        channels = "2" if record.endswith("-dual") else "1"
+        tracks = "one channel per side" if channels == "2" else "one channel"
+        self._say(f"  Twilio recorded the conversation ({talk} s, {tracks}): {sid}.")
+        callback = dial.get("recordingStatusCallback")
+        events = dial.get("recordingStatusCallbackEvent", "completed").split()
+        if callback and "completed" in events:
+            self._recording_callback(
+                urljoin(url, callback), sid, talk, source="DialVerb", channels=channels
+            )
+
+    # The whisper, on a destination's own leg.
+
+    def _whisper(self, url: str, child: dict[str, str], answer: str) -> bool:
         """The callee's leg: returns whether it ends bridged to the caller."""
         root = self._twiml(url, child, "callee picked up: whisper")
         verbs, i = list(root), 0
         while i < len(verbs):
             verb = verbs[i]
             i += 1
-            if verb.tag == "Say":
-                self._hear("callee", _words(verb))
-            elif verb.tag == "Play":
-                self._hear("callee", f"[audio {_words(verb)}]")
+            if verb.tag in ("Say", "Play"):
+                self._hear(
+                    "callee", _words(verb) if verb.tag == "Say" else f"[audio {_words(verb)}]"
+                )
+                self._caller_may_hang_up(answer)
             elif verb.tag == "Gather":
-                followed = self._gather(verb, url, child)
+                followed = self._gather(verb, url, child, answer)
                 if followed is not None:
                     url, next_root = followed
                     verbs, i = list(next_root), 0
@@ -435,8 +636,13 @@ class Simulator:
         self._say("  End of the callee's TwiML: Twilio connects the two legs.")
         return True
 
+    def _caller_may_hang_up(self, answer: str) -> None:
+        if answer == "hang-up-in-whisper":
+            self._say("  The caller hangs up while the callee hears the whisper.")
+            raise _CallerGone
+
     def _gather(
-        self, gather: ET.Element, url: str, child: dict[str, str]
+        self, gather: ET.Element, url: str, child: dict[str, str], answer: str
     ) -> tuple[str, ET.Element] | None:
         prompt = []
         for nested in gather:
@@ -444,7 +650,9 @@ class Simulator:
                 words = _words(nested) if nested.tag == "Say" else f"[audio {_words(nested)}]"
                 self._hear("callee", words)
                 prompt.append(words)
-        key = self._key(" ".join(prompt))
+        # Hung up before a key: Twilio ends both legs and requests no <Gather action>.
+        self._caller_may_hang_up(answer)
+        key = self._key(" ".join(prompt), answer)
         action = urljoin(url, gather.get("action") or url)
         if key:
             self.transcript.keys_pressed.append(key)
@@ -457,11 +665,11 @@ class Simulator:
             return action, self._twiml(action, {**child, "Digits": ""}, "no key")
         return None
 
-    def _key(self, prompt: str) -> str:
-        if self.call.answer == "silent":
+    def _key(self, prompt: str, answer: str) -> str:
+        if answer == "silent":
             return ""
         accept = self._accept_key(prompt)
-        if self.call.answer == "accept":
+        if answer == "accept":
             return accept
         return next(key for key in "9753" if key != accept)
 
@@ -476,22 +684,133 @@ class Simulator:
         looked_up = self.accept_key_lookup(self.call.to) if self.accept_key_lookup else None
         return looked_up or "1"
 
+    # Voicemail.
+
+    def _record(self, record: ET.Element, url: str) -> tuple[str, ET.Element] | None:
+        """The caller leaves a message (or hangs up without one).
+
+        1. The beep; the caller speaks for `message_seconds` and presses the finish key, or
+           the recording stops at maxLength; 0 seconds: the caller hangs up at once.
+        2. The <Record action> gets the recording (Digits: the key, or "hangup").
+        3. Once the file is ready, its recordingStatusCallback (a silent recording is not kept:
+           only an `absent` event, if asked for, reports it); then, if asked, its transcription.
+        4. The caller hears the action's answer, unless they have hung up.
+        """
+        # 1.
+        max_length = int(record.get("maxLength", "3600")) or 3600
+        finish = record.get("finishOnKey", "1234567890*#")
+        if record.get("playBeep", "true") != "false":
+            self._say("  Caller hears: the beep.")
+        seconds = min(self.call.message_seconds, max_length)
+        if seconds == 0:
+            digits = "hangup"
+            self._say("  The caller hangs up without leaving a message.")
+        elif self.call.message_seconds >= max_length:
+            digits = ""
+            self._say(f"  The caller speaks for {seconds} s: the recording stops at its longest.")
+        else:
+            digits = "#" if "#" in finish else finish[:1]
+            self._say(f"  The caller leaves a {seconds}-second message and presses {digits}.")
+        self.clock += seconds
+        sid = new_recording_sid()
+        self.transcript.recording_sids.append(sid)
+        recording_url = (
+            f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
+        )
+
+        # 2.
+        action = urljoin(url, record.get("action") or url)
+        params = {
+            **self._parent_params("completed" if seconds == 0 else "in-progress"),
+            "RecordingSid": sid,
+            "RecordingUrl": recording_url,
+            "RecordingDuration": str(seconds),
+        }
+        if digits:
+            params["Digits"] = digits
+        root = self._twiml(action, params, f"record action: {seconds} s, Digits={digits or '—'}")
+
+        # 3.
+        callback = record.get("recordingStatusCallback")
+        events = record.get("recordingStatusCallbackEvent", "completed").split()
+        if callback and seconds > 0 and "completed" in events:
+            self._recording_callback(
+                urljoin(url, callback), sid, seconds, source="RecordVerb", channels="1"
+            )
+        elif callback and seconds == 0 and "absent" in events:
+            self._recording_callback(
+                urljoin(url, callback), sid, 0, source="RecordVerb", channels="1", status="absent"
+            )
+        # A transcribeCallback implies transcribe="true".
+        transcribe_url = record.get("transcribeCallback")
+        if transcribe_url and seconds > 0:
+            self._transcription(urljoin(url, transcribe_url), sid, seconds)
+
+        # 4.
+        if seconds == 0:
+            self._say("  (the caller has hung up: nobody hears the answer)")
+            raise _Done
+        return action, root
+
+    def _recording_callback(
+        self,
+        url: str,
+        sid: str,
+        seconds: int,
+        *,
+        source: str,
+        channels: str,
+        status: str = "completed",
+    ) -> None:
+        params = {
+            "CallSid": self.transcript.call_sid,
+            "RecordingSid": sid,
+            "RecordingUrl": (
+                f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
+            ),
+            "RecordingStatus": status,
+            "RecordingDuration": str(seconds),
+            "RecordingChannels": channels,
+            "RecordingSource": source,
+            "RecordingStartTime": _now(),
+        }
+        self._callback(url, params, f"recording callback: {status}, {seconds} s, {source}")
+
+    def _transcription(self, url: str, recording_sid: str, seconds: int) -> None:
+        text = self.call.transcription_text if seconds <= MAX_TRANSCRIBED_SECONDS else ""
+        status = "completed" if text else "failed"
+        params = {
+            "CallSid": self.transcript.call_sid,
+            "From": self.call.caller,
+            "To": self.call.to,
+            "TranscriptionSid": "TR" + uuid.uuid4().hex,
+            "TranscriptionStatus": status,
+            "TranscriptionText": text,
+            "TranscriptionType": "fast",
+            "RecordingSid": recording_sid,
+            "RecordingUrl": (
+                f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}"
+                f"/Recordings/{recording_sid}"
+            ),
+        }
+        self._callback(url, params, f"transcription callback: {status}")
+        if text:
+            self._say(f"  Twilio's transcription: “{text}”")
+
     def _status_callback(self) -> None:
         """The number's Status Callback, once the caller's leg is over."""
         params = {
             **self._parent_params("completed"),
             "CallDuration": str(self.clock),
-            "Timestamp": format_datetime(datetime.now(UTC)),
+            "Timestamp": _now(),
             "CallbackSource": "call-progress-events",
             "SequenceNumber": "0",
         }
-        reply = self._post(
+        self._callback(
             self.base_url + reverse("whisper:status"),
             params,
             f"status callback: completed after {self.clock} s",
         )
-        if reply.status not in (200, 204):
-            raise SimulationError(f"The status callback answered {reply.status}.")
 
 
 def accept_key_from_database(to: str) -> str | None:

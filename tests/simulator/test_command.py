@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.simulator.conftest import CALLER, TRACKING, WHISPER
-from tracking.models import Call
+from tracking.models import Call, Recording
 from whisper.simulator import SimulatedCall, simulate_over_http
 
 
@@ -76,3 +76,36 @@ def test_url_mode_through_the_command(live_server, number):
 
     assert f"→ POST {live_server.url}/twilio/voice/  (incoming call)  ← 200" in output
     assert "  outcome:      Busy" in output
+
+
+@pytest.mark.django_db
+def test_it_takes_one_answer_per_destination_and_lists_them(number):
+    number.campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+
+    output = simulate("--answer", "decline", "--answer", "accept")
+
+    assert "the phones rung answer, in order: decline, accept." in output
+    assert "  The callee at +15125550122 picks up after 6 s" in output
+    assert "  outcome:      Accepted" in output
+    assert "  taken by:     Owner" in output
+    assert "  destination:  1. Front desk +15125550199: Declined" in output
+    assert "  destination:  2. Owner +15125550122: Accepted" in output
+
+
+@pytest.mark.django_db
+def test_it_leaves_a_message_of_the_length_asked(number):
+    campaign = number.campaign
+    campaign.voicemail_enabled = True
+    campaign.voicemail_transcribe = True
+    campaign.save()
+
+    output = simulate(
+        "--answer", "no-answer", "--message-seconds", "20", "--transcription", "Call me back."
+    )
+
+    assert "  The caller leaves a 20-second message and presses #." in output
+    assert "  Caller hears: “Thank you for your message. Goodbye.”" in output
+    assert "  outcome:      Voicemail" in output
+    recording = Recording.objects.get()
+    assert (recording.duration_seconds, recording.transcription) == (20, "Call me back.")
+    assert f"  recording:    Voicemail {recording.recording_sid}, 20 s: “Call me back.”" in output

@@ -40,6 +40,7 @@ def test_an_accepted_call_is_bridged_and_logged(number, austin_call):
         "http://testserver/twilio/voice/",
         "http://testserver/twilio/voice/whisper/",
         "http://testserver/twilio/voice/whisper/decide/",
+        "http://testserver/twilio/voice/leg-status/",
         "http://testserver/twilio/voice/dial-done/",
         "http://testserver/twilio/voice/status/",
     ]
@@ -131,9 +132,8 @@ def test_a_destination_twilio_cannot_dial_fails(campaign, austin_call):
 
 @pytest.mark.django_db
 def test_the_accept_key_is_read_from_the_whisper(austin_call):
-    campaign = Campaign.objects.create(
-        name="Star Campaign", forward_to="+15125550199", accept_digit="*"
-    )
+    campaign = Campaign.objects.create(name="Star Campaign", accept_digit="*")
+    campaign.destinations.create(label="Front desk", phone_number="+15125550199")
     TrackingNumber.objects.create(phone_number=TRACKING, campaign=campaign)
 
     transcript = simulate_in_process(austin_call())
@@ -145,7 +145,8 @@ def test_the_accept_key_is_read_from_the_whisper(austin_call):
 
 @pytest.mark.django_db
 def test_declining_never_presses_the_accept_key(austin_call):
-    campaign = Campaign.objects.create(name="Nine", forward_to="+15125550199", accept_digit="9")
+    campaign = Campaign.objects.create(name="Nine", accept_digit="9")
+    campaign.destinations.create(label="Front desk", phone_number="+15125550199")
     TrackingNumber.objects.create(phone_number=TRACKING, campaign=campaign)
 
     transcript = simulate_in_process(austin_call("decline"))

@@ -23,7 +23,7 @@ def test_every_request_carries_twilios_signature_for_the_url_requested(number, a
     simulator.run(austin_call())
 
     validator = RequestValidator(AUTH_TOKEN)
-    assert len(seen) == 5
+    assert len(seen) == 6  # incoming, whisper, key, leg status, dial action, status
     assert all(validator.validate(url, params, signature) for url, params, signature in seen)
     assert seen[1][0].startswith("http://testserver/twilio/voice/whisper/?call=")
     assert seen[1][1]["ParentCallSid"] == seen[0][1]["CallSid"]

@@ -263,3 +263,25 @@ def test_all_at_once_reports_in_any_order_and_twice_give_one_answer(twilio, all_
             ("Sales", R.NO_ANSWER),
         ], round_
         assert (call.outcome, call.answered_by) == (Call.Outcome.ACCEPTED, "Owner")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("leg_reports_first", [True, False])
+def test_hanging_up_during_a_whisper_is_abandoned_whichever_report_comes_first(
+    twilio, two_destinations, leg_reports_first
+):
+    first = incoming(twilio)
+    pressed(twilio, answered(twilio, first, "CA200"), "2", "CA200")
+    second = dial_done(twilio, first, DialCallStatus="completed", DialBridged="false")
+    answered(twilio, second, "CA201")
+
+    if leg_reports_first:
+        leg_ended(twilio, second, "completed", "CA201")
+    dial_done(twilio, second, DialCallStatus="canceled", DialBridged="false")
+    if not leg_reports_first:
+        leg_ended(twilio, second, "completed", "CA201")
+
+    call = Call.objects.get()
+    assert _results(call) == [("Front desk", R.REJECTED), ("Owner", R.CANCELED)]
+    assert call.outcome == Call.Outcome.ABANDONED
+    assert (call.dial_status, call.dial_bridged) == ("canceled", False), "the last <Dial>'s"

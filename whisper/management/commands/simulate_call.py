@@ -11,8 +11,10 @@ from whisper import simulator
 
 class Command(BaseCommand):
     help = (
-        "Play Twilio's part in one call to a tracking number: signed webhooks, the whisper, "
-        "the callee's key, the dial result and the status callback; then show the call-log row."
+        "Play Twilio's part in one call to a tracking number: signed webhooks, each destination "
+        "that rings (one after another or all at once) with its whisper and key, the dial "
+        "results, voicemail (message, recording, transcription), a recorded conversation and "
+        "the status callback; then show the call-log row, its destinations and recordings."
     )
 
     # The start-up warning about a missing TWILIO_AUTH_TOKEN does not apply: in-process runs
@@ -29,13 +31,34 @@ class Command(BaseCommand):
         parser.add_argument("--caller-name", default="", help="CallerName (CNAM).")
         parser.add_argument(
             "--answer",
+            dest="answers",
+            action="append",
             choices=simulator.ANSWERS,
-            default="accept",
-            help="What the person answering does (default: accept). hang-up: the caller "
-            "gives up while it rings.",
+            metavar="ANSWER",
+            help="What the next phone to ring does: "
+            + ", ".join(simulator.ANSWERS)
+            + ". Repeat it for each destination, in the order they ring (all at once: in "
+            "the order of the campaign's destinations), e.g. --answer decline --answer accept; "
+            "the last one given stands for the phones after it (default: accept). hang-up: the "
+            "caller gives up while it rings; hang-up-in-whisper: it picks up and the caller "
+            "gives up during the whisper.",
         )
         parser.add_argument(
             "--talk", type=int, default=42, help="Seconds of conversation once connected."
+        )
+        parser.add_argument(
+            "--message-seconds",
+            type=int,
+            default=simulator.DEFAULT_MESSAGE_SECONDS,
+            help="If the caller reaches voicemail: the length of the message they leave, in "
+            f"seconds (default: {simulator.DEFAULT_MESSAGE_SECONDS}); 0: they hang up without "
+            "leaving one.",
+        )
+        parser.add_argument(
+            "--transcription",
+            default=simulator.DEFAULT_TRANSCRIPTION,
+            help="The text Twilio's transcription of the message says, when the campaign asks "
+            "for transcriptions (default: a short test message).",
         )
         parser.add_argument(
             "--url",
@@ -44,6 +67,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        answers = tuple(options["answers"] or ("accept",))
         call = simulator.SimulatedCall(
             to=phones.normalize(options["to"]),
             caller=phones.normalize(options["caller"]),
@@ -52,8 +76,11 @@ class Command(BaseCommand):
             zip=options["zip"],
             country=options["country"],
             caller_name=options["caller_name"],
-            answer=options["answer"],
+            answer=answers[0],
+            answers=answers,
             talk_seconds=max(options["talk"], 0),
+            message_seconds=max(options["message_seconds"], 0),
+            transcription_text=options["transcription"],
         )
         try:
             if options["url"]:
@@ -88,6 +115,8 @@ class Command(BaseCommand):
             ("caller", f"{row.caller_number} {row.caller_name}".strip()),
             ("location", place or "—"),
             ("forwarded to", row.forwarded_to or "—"),
+            ("after hours", "yes" if row.after_hours else "no"),
+            ("taken by", row.answered_by or "—"),
             ("dial", dial),
             ("talk", f"{row.talk_seconds} s" if row.talk_seconds is not None else "—"),
             ("duration", f"{row.duration_seconds} s" if row.duration_seconds is not None else "—"),
@@ -95,4 +124,16 @@ class Command(BaseCommand):
         self.stdout.write(f"\nCall log row {row.call_sid}:")
         for name, value in fields:
             self.stdout.write(f"  {name + ':':<14}{value}")
+        for leg in row.legs.order_by("position"):
+            self.stdout.write(
+                f"  {'destination:':<14}{leg.position + 1}. {leg.label or '—'} "
+                f"{leg.phone_number}: {leg.get_result_display()}"
+            )
+        for recording in row.recordings.all():
+            line = f"{recording.get_kind_display()} {recording.recording_sid}"
+            if recording.duration_seconds is not None:
+                line += f", {recording.duration_seconds} s"
+            if recording.transcription:
+                line += f": “{recording.transcription}”"
+            self.stdout.write(f"  {'recording:':<14}{line}")
         self.stdout.write(self.style.SUCCESS(f"Outcome: {row.get_outcome_display()}."))
