@@ -11,9 +11,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.widgets import AdminTimeWidget
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import (
     Count,
     F,
@@ -29,15 +30,26 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from tracking import phones, reports
+from tracking import hours, phones, reports
 from tracking.admin_provisioning import NumberProvisioningMixin
 from tracking.announcement import REGION_NAMES, CallerPlace
-from tracking.models import Call, Campaign, TrackingNumber
+from tracking.models import (
+    Call,
+    CallLeg,
+    Campaign,
+    Destination,
+    Holiday,
+    OpeningHours,
+    Recording,
+    TrackingNumber,
+)
+from whisper import twilio_api
 
 admin.site.site_header = "Call Tracking"
 admin.site.site_title = "Call Tracking"
@@ -104,6 +116,177 @@ class TrackingNumberInline(admin.TabularInline):
         return 1 if obj is None else 0
 
 
+class CampaignPartInline:
+    """A part of a campaign (its destinations, hours, holidays): whoever may edit the campaign
+    may edit its parts, so the Marketers group needs no permissions of their own for them."""
+
+    def _campaign_perm(self, request: HttpRequest, action: str) -> bool:
+        return request.user.has_perm(f"tracking.{action}_campaign")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._campaign_perm(request, "view") or self._campaign_perm(request, "change")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        action = "add" if obj is None else "change"
+        return self._campaign_perm(request, action)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        action = "add" if obj is None else "change"
+        return self._campaign_perm(request, action)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is not None and self._campaign_perm(request, "change")
+
+
+def _typed_tracking_numbers(data) -> set[str]:
+    """The tracking numbers typed in the campaign form's own numbers inline, as E.164."""
+    typed = set()
+    for key, value in data.items():
+        match = re.fullmatch(r"numbers-(\d+)-phone_number", key)
+        if match and not data.get(f"numbers-{match[1]}-DELETE") and value.strip():
+            typed.add(phones.normalize(value))
+    return typed
+
+
+class DestinationForm(forms.ModelForm):
+    order = forms.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="1 rings first. Leave empty to ring after the others.",
+        widget=forms.NumberInput(attrs={"min": 1, "class": "destination-order"}),
+    )
+
+    class Meta:
+        model = Destination
+        fields = ["label", "phone_number"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("order", self.instance.position + 1)
+
+    def clean_phone_number(self) -> str:
+        return phones.to_e164(self.cleaned_data["phone_number"])
+
+
+class DestinationFormSet(forms.BaseInlineFormSet):
+    """Destinations saved in the order shown by their "Order" column (then by row), numbered
+    0, 1, 2… with no gaps; and never a tracking number, which would ring this app again."""
+
+    default_error_messages = {
+        "too_few_forms": "Add at least one destination: the phone that rings when a call comes in."
+    }
+
+    def __init__(self, *args, tracking_numbers: set[str] = frozenset(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracking_numbers = set(tracking_numbers)
+
+    def _kept_forms(self) -> list[forms.ModelForm]:
+        return [
+            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = self._kept_forms()
+        numbers = [form.cleaned_data["phone_number"] for form in kept]
+        tracking = self.tracking_numbers | set(
+            TrackingNumber.objects.filter(phone_number__in=numbers).values_list(
+                "phone_number", flat=True
+            )
+        )
+        seen = set()
+        for form, number in zip(kept, numbers, strict=True):
+            if number in tracking:
+                # Twilio would call the app itself, which would ring the destinations again.
+                form.add_error(
+                    "phone_number",
+                    "This is a tracking number: calls would ring back into this site. Enter "
+                    "the phone of a person or a desk.",
+                )
+            elif number in seen:
+                form.add_error("phone_number", "This number is already a destination above.")
+            seen.add(number)
+        shown = sorted(
+            enumerate(kept),
+            key=lambda row: (
+                row[1].cleaned_data.get("order") is None,
+                row[1].cleaned_data.get("order") or 0,
+                row[0],
+            ),
+        )
+        for position, (_, form) in enumerate(shown):
+            form.instance.position = position
+
+    def save(self, commit: bool = True):
+        saved = super().save(commit)
+        if commit:
+            # Rows left as they were are not saved by the formset, yet may have moved up or down
+            # (another row was deleted or reordered). Saved one by one so routes are refreshed.
+            for form in self._kept_forms():
+                moved = form.initial.get("order") not in (None, form.instance.position + 1)
+                if form.instance.pk and not form.has_changed() and moved:
+                    form.instance.save(update_fields=["position"])
+        return saved
+
+
+class DestinationInline(CampaignPartInline, admin.TabularInline):
+    model = Destination
+    form = DestinationForm
+    formset = DestinationFormSet
+    fields = ["order", "label", "phone_number"]
+    min_num = 1
+    extra = 0
+    verbose_name = "destination"
+    verbose_name_plural = "Destinations: the phones that ring"
+    # Shown inside the "Ringing" section of the form rather than after all the fields.
+    placed_after = "Ringing"
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        # The admin passes min_num on but not validate_min: without it, deleting every row
+        # (or posting none) would pass.
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
+
+
+class OpeningHoursInline(CampaignPartInline, admin.TabularInline):
+    model = OpeningHours
+    fields = ["weekday", "opens", "closes"]
+    extra = 0
+    # 09:00, not 09:00:00: business hours are whole minutes.
+    formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
+    verbose_name_plural = (
+        "Opening hours (none at all: always open; a day with none: closed all day)"
+    )
+    placed_after = "Business hours"
+
+
+class HolidayInline(CampaignPartInline, admin.TabularInline):
+    model = Holiday
+    fields = ["date", "name"]
+    extra = 0
+    verbose_name_plural = "Holidays (closed all day)"
+    placed_after = "Business hours"
+
+
+class CampaignForm(forms.ModelForm):
+    time_zone = forms.TypedChoiceField(
+        choices=hours.time_zone_choices,
+        initial="America/Chicago",
+        help_text=Campaign._meta.get_field("time_zone").help_text,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a time zone. Choose one from the list, "
+            "e.g. America/Chicago."
+        },
+    )
+
+    class Meta:
+        model = Campaign
+        # The admin adds the fields of its fieldsets.
+        fields = ["time_zone"]
+
+
 def _calls_per_campaign() -> dict:
     """Annotations counting each campaign's calls over a single join of the call table."""
     screened = Count("calls", filter=Q(calls__whispered_at__isnull=False))
@@ -136,32 +319,44 @@ def _numbers_per_campaign() -> Subquery:
 
 @admin.register(Campaign)
 class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
+    form = CampaignForm
+    change_form_template = "admin/tracking/campaign/change_form.html"
     list_display = [
         "name",
         "numbers",
         "calls",
         "accepted",
         "acceptance_rate",
-        "forwards_to",
+        "rings",
         "is_active",
     ]
     list_filter = ["is_active"]
     search_fields = ["name", "numbers__phone_number", "numbers__label"]
     search_help_text = "Campaign name, or one of its tracking numbers or labels."
-    inlines = [TrackingNumberInline]
+    inlines = [DestinationInline, OpeningHoursInline, HolidayInline, TrackingNumberInline]
     # The list's figures are aggregated over the whole call table; count the page once, not twice.
     show_full_result_count = False
     readonly_fields = ["whisper_preview", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "forward_to", "is_active"]}),
+        (None, {"fields": ["name", "is_active"]}),
+        (
+            "Ringing",
+            {
+                "description": (
+                    "Who rings when a call comes in. A tracking number with its own “forward "
+                    "calls to” rings that phone only."
+                ),
+                "fields": ["ring_strategy", "ring_timeout"],
+            },
+        ),
         (
             "Whisper",
             {
                 "description": (
                     "Before a caller is put through, the person answering hears a short "
                     "sentence saying which campaign the call comes from, then presses the "
-                    "accept key to take it. Any other key, or none, declines the call and the "
-                    "caller hears the missed-call message."
+                    "accept key to take it. Any other key, or none, declines the call: the "
+                    "next destination rings, or the caller goes to voicemail."
                 ),
                 "fields": [
                     "whisper_template",
@@ -174,8 +369,42 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             },
         ),
         (
-            "When nobody takes the call",
-            {"fields": ["ring_timeout", "missed_message"]},
+            "When nobody answers",
+            {
+                "description": (
+                    "When every destination declined, stayed silent or did not answer, the "
+                    "caller leaves a message (voicemail on) or hears the missed-call message."
+                ),
+                "fields": [
+                    "voicemail_enabled",
+                    "voicemail_greeting",
+                    "voicemail_audio_url",
+                    "voicemail_max_seconds",
+                    "voicemail_transcribe",
+                    "missed_message",
+                ],
+            },
+        ),
+        (
+            "Business hours",
+            {
+                "description": (
+                    "Calls ring the destinations during the opening hours below, read on the "
+                    "campaign's clock. With no opening hours at all the campaign is always open."
+                ),
+                "fields": ["time_zone", "after_hours_action", "after_hours_number"],
+            },
+        ),
+        (
+            "Recording",
+            {"fields": ["record_calls", "recording_notice"]},
+        ),
+        (
+            "Notifications",
+            {
+                "description": "E-mails sent when a caller leaves a message or a call is missed.",
+                "fields": ["notify_emails"],
+            },
         ),
         (
             "Caller name",
@@ -187,11 +416,25 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
         ),
     ]
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "voicemail_audio_url":
+            # An address typed without a scheme is fetched by Twilio: https, not http.
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_formset_kwargs(self, request: HttpRequest, obj, inline, prefix: str) -> dict:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, DestinationInline) and request.method == "POST":
+            # The numbers being added in the same form are not in the database yet.
+            kwargs["tracking_numbers"] = _typed_tracking_numbers(request.POST)
+        return kwargs
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
         return (
             super()
             .get_queryset(request)
             .annotate(numbers_count=_numbers_per_campaign(), **_calls_per_campaign())
+            .prefetch_related("destinations")
         )
 
     @admin.display(description="Tracking numbers", ordering="numbers_count")
@@ -210,9 +453,11 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
     def acceptance_rate(self, campaign: Campaign) -> str:
         return percent(campaign.accepted_count, campaign.screened_count)
 
-    @admin.display(description="Forward calls to", ordering="forward_to")
-    def forwards_to(self, campaign: Campaign) -> str:
-        return phones.national(campaign.forward_to)
+    @admin.display(description="Rings")
+    def rings(self, campaign: Campaign) -> str:
+        labels = [destination.label for destination in campaign.destinations.all()]
+        joiner = " + " if campaign.ring_strategy == Campaign.RingStrategy.SIMULTANEOUS else " → "
+        return joiner.join(labels) or DASH
 
     @admin.display(description="Preview")
     def whisper_preview(self, campaign: Campaign | None) -> str:
@@ -270,6 +515,7 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
                 ),
                 last_call_at=Subquery(calls.order_by("-started_at").values("started_at")[:1]),
             )
+            .prefetch_related("campaign__destinations")
         )
 
     @admin.display(description="Number", ordering="phone_number")
@@ -282,7 +528,10 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
 
     @admin.display(description="Calls go to")
     def destination_number(self, number: TrackingNumber) -> str:
-        return phones.national(number.destination)
+        if number.forward_to:
+            return phones.national(number.forward_to)
+        destinations = number.campaign.destinations.all()
+        return ", ".join(phones.national(d.phone_number) for d in destinations) or DASH
 
     @admin.display(description="Calls", ordering="calls_count")
     def calls(self, number: TrackingNumber) -> int:
@@ -452,6 +701,79 @@ def _next_period(period: datetime, kind: str) -> datetime:
     return datetime(period.year + 1, 1, 1)
 
 
+class ReadOnlyCallPartInline(admin.TabularInline):
+    """A part of a call's log (its legs, its recordings): shown to whoever may view calls,
+    written by Twilio's webhooks only."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("tracking.view_call")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class CallLegInline(ReadOnlyCallPartInline):
+    model = CallLeg
+    verbose_name = "destination rung"
+    verbose_name_plural = "Destinations rung"
+    fields = ["order", "label", "phone", "result_label", "whispered_at", "decided_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Order")
+    def order(self, leg: CallLeg) -> int:
+        return leg.position + 1
+
+    @admin.display(description="Phone")
+    def phone(self, leg: CallLeg) -> str:
+        return phones.national(leg.phone_number)
+
+    @admin.display(description="Result")
+    def result_label(self, leg: CallLeg) -> str:
+        return format_html(
+            '<span class="leg-result leg-result-{}">{}</span>', leg.result, leg.get_result_display()
+        )
+
+
+class RecordingInline(ReadOnlyCallPartInline):
+    model = Recording
+    fields = ["kind", "player", "length", "transcript", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Listen")
+    def player(self, recording: Recording) -> str:
+        if recording.status in ("absent", "failed"):
+            return "No audio (Twilio reported the recording " + recording.status + ")."
+        url = reverse("admin:tracking_call_recording_audio", args=[recording.pk])
+        # preload="none": opening a call's page must not download every recording from Twilio.
+        return format_html(
+            '<audio class="recording-player" controls preload="none" src="{}"></audio>'
+            ' <a class="recording-download" href="{}">Download</a>',
+            url,
+            url,
+        )
+
+    @admin.display(description="Length")
+    def length(self, recording: Recording) -> str:
+        return minutes_seconds(recording.duration_seconds)
+
+    @admin.display(description="Transcription")
+    def transcript(self, recording: Recording) -> str:
+        if recording.transcription:
+            return recording.transcription
+        if recording.transcription_status in ("", "completed"):
+            return DASH
+        return f"Transcription {recording.transcription_status}."
+
+
 @admin.register(Call)
 class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
     list_display = [
@@ -461,9 +783,10 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "tracking_number",
         "caller",
         "caller_location",
+        "answered_by",
         "talk_time",
     ]
-    list_filter = ["campaign", "outcome", CallerCountryFilter, CallerStateFilter]
+    list_filter = ["campaign", "outcome", "after_hours", CallerCountryFilter, CallerStateFilter]
     list_select_related = ["campaign", "tracking_number"]
     date_hierarchy = "started_at"
 
@@ -473,6 +796,7 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
     ordering = ["-started_at"]
     show_full_result_count = False
     paginator = CappedCountPaginator
+    inlines = [CallLegInline, RecordingInline]
     fieldsets = [
         (
             None,
@@ -481,6 +805,8 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     "call_sid",
                     "started_at",
                     "outcome",
+                    "answered_by",
+                    "after_hours",
                     "campaign",
                     "tracking_number",
                     "called_number",
@@ -511,6 +837,7 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     "dial_status",
                     "dial_bridged",
                     "dial_call_sid",
+                    "voicemail_at",
                 ]
             },
         ),
@@ -522,6 +849,7 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     "ended_at",
                     "talk_seconds",
                     "duration_seconds",
+                    "notified_at",
                     "updated_at",
                 ]
             },
@@ -579,6 +907,11 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.reports_view),
                 name="tracking_reports",
             ),
+            path(
+                "recordings/<int:recording_id>/audio/",
+                self.admin_site.admin_view(self.recording_audio_view),
+                name="tracking_call_recording_audio",
+            ),
         ]
         # Before the model's own URLs, whose "<object_id>/" would swallow these paths.
         return extra + super().get_urls()
@@ -603,6 +936,54 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
         if not request.user.has_perm("tracking.view_call"):
             raise PermissionDenied
         return reports.report_view(request, admin_site=self.admin_site)
+
+    def recording_audio_view(self, request: HttpRequest, recording_id: int) -> HttpResponse:
+        """A recording's audio, streamed from Twilio: the browser cannot fetch it itself, as
+        Twilio asks for the account's credentials.
+
+        1. Only for people who may view calls.
+        2. Ask Twilio for the audio by the recording's SID (passing on a player's byte range).
+        3. Stream it back as it comes; a Twilio that has no such recording gives a 404 page,
+           any other failure a 502 page, with what to do about it.
+        """
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        recording = Recording.objects.filter(pk=recording_id).select_related("call").first()
+        if recording is None:
+            return self._recording_unavailable(
+                request, None, "There is no such recording in the call log.", status=404
+            )
+        try:
+            media = twilio_api.recording_media(
+                sid=recording.recording_sid, byte_range=request.headers.get("Range", "")
+            )
+        except twilio_api.TwilioError as error:
+            status = 404 if error.not_found else 502
+            return self._recording_unavailable(request, recording, error.message, status=status)
+        response = StreamingHttpResponse(
+            media, status=media.status, content_type=media.content_type
+        )
+        for name, value in media.headers.items():
+            response[name] = value
+        response["Content-Disposition"] = f'inline; filename="{recording.recording_sid}.mp3"'
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    def _recording_unavailable(
+        self, request: HttpRequest, recording: Recording | None, message: str, *, status: int
+    ) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            "admin/tracking/call/recording_unavailable.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Recording unavailable",
+                "recording": recording,
+                "message": message,
+            },
+            status=status,
+        )
 
 
 def _without_page(request: HttpRequest) -> HttpRequest:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +39,12 @@ _BAD_CREDENTIALS = {20003, 20005, 20006}
 _NOT_AVAILABLE = {21422, 21452, 21421}
 _LIMITS = {21404, 21631, 20429, 21608, 21609}
 _NOT_FOUND = {20404}
+
+TWILIO_API = "https://api.twilio.com"
+# A Recording SID, and nothing else: it becomes part of a URL path on Twilio's API.
+_RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+# The single byte range an <audio> element asks for when it seeks, e.g. "bytes=1000-".
+_BYTE_RANGE = re.compile(r"bytes=\d*-\d*")
 
 
 class TwilioError(Exception):
@@ -319,3 +326,103 @@ def incoming_numbers() -> list[IncomingNumber]:
         lambda: api.incoming_phone_numbers.list(page_size=1000),
     )
     return [_incoming(record) for record in records]
+
+
+@dataclass
+class RecordingMedia:
+    """A recording's audio as Twilio started sending it: iterate for the bytes, then close.
+
+    `status` is 200, or 206 when a byte range was asked for; `headers` are the ones a player
+    needs to seek (Content-Length, Content-Range, Accept-Ranges) as Twilio sent them.
+    """
+
+    status: int
+    content_type: str
+    headers: dict[str, str]
+    response: requests.Response
+    session: requests.Session
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.response.iter_content(chunk_size=64 * 1024)
+
+    def close(self) -> None:
+        self.response.close()
+        self.session.close()
+
+
+def recording_media(*, sid: str, byte_range: str = "") -> RecordingMedia:
+    """Start downloading the MP3 of recording `sid` from Twilio's REST API.
+
+    The address is built from the SID and the account, never taken from the RecordingUrl a
+    webhook sent: nothing posted to the app can make the server fetch some other address.
+    Twilio may redirect to its media host; requests drops the credentials when it does.
+    """
+    missing = missing_settings()
+    if missing:
+        raise TwilioNotConfigured(f"{' and '.join(missing)} not set. {SETUP_HELP}")
+    doing = f"fetching recording {sid}"
+    if not _RECORDING_SID.fullmatch(sid):
+        raise TwilioError(f"“{sid}” is not a Twilio recording SID.", status=404)
+    base_url = getattr(settings, "TWILIO_API_BASE_URL", "") or TWILIO_API
+    url = f"{base_url}/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Recordings/{sid}.mp3"
+    # Uncompressed, so Content-Length and Content-Range count the bytes the player gets.
+    headers = {"Accept-Encoding": "identity"}
+    if _BYTE_RANGE.fullmatch(byte_range):
+        headers["Range"] = byte_range
+    session = requests.Session()
+    # A fake on loopback must not be reached through a proxy from the environment.
+    session.trust_env = base_url == TWILIO_API
+    try:
+        response = session.get(
+            url,
+            auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+            headers=headers,
+            stream=True,
+            timeout=TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as error:
+        session.close()
+        logger.warning("Twilio unreachable while %s: %s", doing, error)
+        raise TwilioError(
+            f"Could not reach Twilio while {doing} (network problem). Check the server's "
+            "internet connection and try again in a minute."
+        ) from error
+    if response.status_code not in (200, 206):
+        error = _media_error(response, sid, doing)
+        session.close()
+        raise error
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return RecordingMedia(
+        status=response.status_code,
+        # Served from the app's own origin: never let an answer pass as anything but audio.
+        content_type=content_type if content_type.startswith("audio/") else "audio/mpeg",
+        headers={
+            name: response.headers[name]
+            for name in ("Content-Length", "Content-Range", "Accept-Ranges")
+            if name in response.headers
+        },
+        response=response,
+        session=session,
+    )
+
+
+def _media_error(response: requests.Response, sid: str, doing: str) -> TwilioError:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    finally:
+        response.close()
+    if not isinstance(payload, dict):
+        payload = {}
+    code = payload.get("code") if isinstance(payload.get("code"), int) else None
+    twilio_says = str(payload.get("message", "")) or response.reason or "no reason given"
+    status = response.status_code
+    logger.warning("Twilio refused %s: %s %s", doing, status, twilio_says)
+    if code in _NOT_FOUND or (code is None and status == 404):
+        return TwilioError(
+            f"Twilio has no recording {sid}: it was deleted, or is not ready yet.",
+            code=code,
+            status=status,
+        )
+    return _plain_words(status, code, twilio_says, doing)

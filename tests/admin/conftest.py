@@ -61,7 +61,9 @@ def staff_client(db) -> Client:
 
 @pytest.fixture
 def other_campaign(db) -> Campaign:
-    return Campaign.objects.create(name="Radio Spot", forward_to="+15125550198")
+    campaign = Campaign.objects.create(name="Radio Spot")
+    campaign.destinations.create(label="Owner", phone_number="+15125550198")
+    return campaign
 
 
 @pytest.fixture

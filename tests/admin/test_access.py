@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from tests.admin.conftest import make_call
+from tests.admin.forms import campaign_form, rows
 from tests.admin.html import parse
 from tracking.models import Call, Campaign, TrackingNumber
 
@@ -64,30 +65,29 @@ def test_marketers_group_has_exactly_campaign_number_and_call_view_permissions(d
 def test_a_marketer_adds_a_campaign_with_its_tracking_number(marketer_client):
     response = marketer_client.post(
         reverse("admin:tracking_campaign_add"),
-        {
-            "name": "Summer Radio",
-            "forward_to": "(512) 555-0199",
-            "is_active": "on",
-            "whisper_template": "",
-            "announce_location": "on",
-            "accept_digit": "1",
-            "whisper_voice": "Polly.Joanna",
-            "whisper_language": "en-US",
-            "ring_timeout": "20",
-            "missed_message": "Sorry.",
-            "numbers-TOTAL_FORMS": "1",
-            "numbers-INITIAL_FORMS": "0",
-            "numbers-MIN_NUM_FORMS": "0",
-            "numbers-MAX_NUM_FORMS": "1000",
-            "numbers-0-phone_number": "512 555 0142",
-            "numbers-0-label": "KUT morning",
-            "numbers-0-forward_to": "",
-            "numbers-0-is_active": "on",
-        },
+        campaign_form(
+            name="Summer Radio",
+            destinations=[{"label": "Front desk", "phone_number": "(512) 555-0199"}],
+            inlines={
+                "numbers": rows(
+                    "numbers",
+                    [
+                        {
+                            "phone_number": "512 555 0142",
+                            "label": "KUT morning",
+                            "forward_to": "",
+                            "is_active": "on",
+                        }
+                    ],
+                )
+            },
+        ),
     )
     assert response.status_code == 302, parse(response.content).by_class.get("errorlist")
     campaign = Campaign.objects.get(name="Summer Radio")
-    assert campaign.forward_to == "+15125550199"
+    assert list(campaign.destinations.values_list("label", "phone_number")) == [
+        ("Front desk", "+15125550199")
+    ]
     assert list(campaign.numbers.values_list("phone_number", "label")) == [
         ("+15125550142", "KUT morning")
     ]

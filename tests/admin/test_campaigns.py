@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tests.admin.conftest import make_call
+from tests.admin.forms import campaign_form
 from tests.admin.html import result_rows, texts
 from tracking.announcement import CallerPlace
 from tracking.models import Call, Campaign, TrackingNumber
@@ -31,7 +32,7 @@ def test_it_counts_numbers_calls_accepted_and_acceptance_rate(admin_client, numb
     assert row["calls"] == "8"
     assert row["accepted"] == "3"
     assert row["acceptance_rate"] == "50%"  # 3 accepted of 6 screened
-    assert row["forwards_to"] == "(512) 555-0199"
+    assert row["rings"] == "Front desk"
 
 
 def test_it_shows_a_dash_when_no_call_was_screened(admin_client, number, other_campaign):
@@ -48,7 +49,7 @@ def test_it_shows_a_dash_when_no_call_was_screened(admin_client, number, other_c
 def test_it_sorts_by_acceptance_rate(admin_client, number, other_number):
     make_call(number=number, outcome=Outcome.REJECTED)
     make_call(number=other_number, outcome=Outcome.ACCEPTED)
-    Campaign.objects.create(name="Never called", forward_to="+15125550197")
+    Campaign.objects.create(name="Never called")
     # "o=5": the fifth column of list_display; best rate first, campaigns without one last.
     response = admin_client.get(CHANGELIST, {"o": "5"})
     assert [row["name"] for row in result_rows(response)] == [
@@ -65,7 +66,9 @@ def test_the_list_takes_the_same_queries_for_many_campaigns(
 ):
     def add_campaigns(count: int, start: int) -> None:
         for i in range(start, start + count):
-            campaign = Campaign.objects.create(name=f"Campaign {i}", forward_to="+15125550199")
+            campaign = Campaign.objects.create(name=f"Campaign {i}")
+            campaign.destinations.create(label="Desk", phone_number="+15125550199")
+            campaign.destinations.create(label="Mobile", phone_number="+15125550198")
             number = TrackingNumber.objects.create(
                 phone_number=f"+1512555{i:04d}", campaign=campaign
             )
@@ -80,6 +83,7 @@ def test_the_list_takes_the_same_queries_for_many_campaigns(
         rows = result_rows(admin_client.get(CHANGELIST))
     assert len(rows) == 32
     assert {row["acceptance_rate"] for row in rows} == {"50%"}
+    assert {row["rings"] for row in rows} == {"Desk → Mobile"}
 
 
 def test_it_searches_campaigns_by_a_number_typed_any_way(admin_client, number, other_number):
@@ -118,21 +122,11 @@ def test_the_whisper_preview_leaves_out_the_place_when_told_to(admin_client, cam
 def test_it_explains_an_unknown_placeholder(admin_client, campaign):
     response = admin_client.post(
         reverse("admin:tracking_campaign_change", args=[campaign.pk]),
-        {
-            "name": campaign.name,
-            "forward_to": campaign.forward_to,
-            "is_active": "on",
-            "whisper_template": "Call for {company}",
-            "accept_digit": "1",
-            "whisper_voice": "Polly.Joanna",
-            "whisper_language": "en-US",
-            "ring_timeout": "20",
-            "missed_message": "Sorry.",
-            "numbers-TOTAL_FORMS": "0",
-            "numbers-INITIAL_FORMS": "0",
-            "numbers-MIN_NUM_FORMS": "0",
-            "numbers-MAX_NUM_FORMS": "1000",
-        },
+        campaign_form(
+            name=campaign.name,
+            whisper_template="Call for {company}",
+            destinations=[{"label": "Desk", "phone_number": "+15125550199"}],
+        ),
     )
     assert response.status_code == 200
     errors = " ".join(texts(response, "errorlist"))

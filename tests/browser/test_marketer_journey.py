@@ -50,7 +50,8 @@ def _history() -> None:
 
     Seeded, so the screenshots change only when the pages do.
     """
-    billboard = Campaign.objects.create(name="Spring Billboard", forward_to="+15125550199")
+    billboard = Campaign.objects.create(name="Spring Billboard")
+    billboard.destinations.create(label="Front desk", phone_number="+15125550199")
     number = TrackingNumber.objects.create(
         phone_number="+15125550100", campaign=billboard, label="I-35 billboard"
     )
@@ -99,10 +100,12 @@ def test_a_marketer_sets_up_a_campaign_and_reads_its_acceptance_rate(
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r"/admin/$"))
 
-    # 2. A campaign and its first tracking number, in one form (the number is an inline).
+    # 2. A campaign, the phone it rings and its first tracking number, in one form (the
+    # destination and the number are inlines).
     page.goto("/admin/tracking/campaign/add/")
     page.fill("#id_name", "Summer Radio")
-    page.fill("#id_forward_to", "(512) 555-0198")
+    page.fill("#id_destinations-0-label", "Front desk")
+    page.fill("#id_destinations-0-phone_number", "(512) 555-0198")
     page.fill("#id_numbers-0-phone_number", NUMBER_AS_TYPED)
     page.fill("#id_numbers-0-label", "KUT morning show")
     page.click("input[name=_save]")
@@ -110,6 +113,9 @@ def test_a_marketer_sets_up_a_campaign_and_reads_its_acceptance_rate(
     assert page.locator("#result_list").get_by_text("Summer Radio").count() == 1
     campaign = Campaign.objects.get(name="Summer Radio")
     assert list(campaign.numbers.values_list("phone_number", flat=True)) == [NUMBER]
+    assert list(campaign.destinations.values_list("label", "phone_number")) == [
+        ("Front desk", "+15125550198")
+    ]
 
     # 3. Four calls through Twilio's webhooks: two accepted, one declined, one not answered.
     twilio = TwilioPoster(LiveClient(live_server.url), base=live_server.url)

@@ -29,6 +29,6 @@ def fake(fake_server) -> FakeTwilio:
 
 @pytest.fixture
 def cnam_campaign(db) -> Campaign:
-    return Campaign.objects.create(
-        name="Radio Spot", forward_to="+15125550188", caller_name_lookup=True
-    )
+    campaign = Campaign.objects.create(name="Radio Spot", caller_name_lookup=True)
+    campaign.destinations.create(label="Front desk", phone_number="+15125550188")
+    return campaign

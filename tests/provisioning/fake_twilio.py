@@ -1,7 +1,8 @@
 """A small Twilio REST API on loopback: the endpoints the app uses, answered as Twilio answers.
 
-It keeps the numbers for sale and the numbers the account owns, records every request it gets,
-and can be told to fail the next matching request (or to stop, so connections are refused).
+It keeps the numbers for sale, the numbers the account owns and the recordings' audio, records
+every request it gets, and can be told to fail the next matching request (or to stop, so
+connections are refused).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ ROUTES = [
     ("GET", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "fetch"),
     ("POST", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "update"),
     ("DELETE", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "delete"),
+    ("GET", re.compile(API + r"/Recordings/(?P<sid>RE\w+)\.mp3$"), "media"),
 ]
+BYTE_RANGE = re.compile(r"bytes=(?P<first>\d*)-(?P<last>\d*)$")
 
 # Form fields of an IncomingPhoneNumber and their JSON names.
 SETTABLE = {
@@ -50,6 +53,7 @@ class Received:
     query: dict[str, str]
     form: dict[str, str]
     auth: tuple[str, str] | None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,11 +66,21 @@ class Failure:
 
 
 @dataclass
+class Media:
+    """A non-JSON answer: a recording's bytes."""
+
+    content: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class FakeTwilio:
     account_sid: str
     auth_token: str
     for_sale: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     owned: dict[str, dict] = field(default_factory=dict)
+    recordings: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     next_sids: list[str] = field(default_factory=list)
@@ -96,6 +110,10 @@ class FakeTwilio:
         record.update(values)
         self.owned[record["sid"]] = record
         return record
+
+    def record(self, sid: str, audio: bytes, content_type: str = "audio/mpeg") -> None:
+        """A recording on the account, served as Twilio serves `<sid>.mp3`."""
+        self.recordings[sid] = (audio, content_type)
 
     def fail_next(
         self,
@@ -216,6 +234,21 @@ class FakeTwilio:
         del self.owned[sid]
         return 204, None
 
+    def _media(self, received, *, account, sid):
+        if sid not in self.recordings:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        audio, content_type = self.recordings[sid]
+        ranged = BYTE_RANGE.match(received.headers.get("Range", ""))
+        if not ranged:
+            return 200, Media(audio, content_type, {"Accept-Ranges": "bytes"})
+        first = int(ranged["first"] or 0)
+        last = min(int(ranged["last"] or len(audio) - 1), len(audio) - 1)
+        return 206, Media(
+            audio[first : last + 1],
+            content_type,
+            {"Accept-Ranges": "bytes", "Content-Range": f"bytes {first}-{last}/{len(audio)}"},
+        )
+
 
 def _apply(record: dict, form: dict[str, str]) -> None:
     for name, key in SETTABLE.items():
@@ -252,13 +285,21 @@ class FakeTwilioServer:
                     query={k: v[-1] for k, v in parse_qs(parts.query).items()},
                     form={k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()},
                     auth=_basic_auth(self.headers.get("Authorization", "")),
+                    headers=dict(self.headers.items()),
                 )
                 with lock:
                     status, payload = fake.handle(received)
-                data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
-                if payload is not None:
+                if isinstance(payload, Media):
+                    data = payload.content
+                    self.send_header("Content-Type", payload.content_type)
+                    for name, value in payload.headers.items():
+                        self.send_header(name, value)
+                elif payload is not None:
+                    data = json.dumps(payload).encode()
                     self.send_header("Content-Type", "application/json")
+                else:
+                    data = b""
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
