@@ -49,3 +49,19 @@ def number(campaign) -> TrackingNumber:
     return TrackingNumber.objects.create(
         phone_number="+15125550100", campaign=campaign, label="I-35 billboard"
     )
+
+
+@pytest.fixture
+def two_destinations(number):
+    number.campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+    return number
+
+
+@pytest.fixture
+def all_at_once(number):
+    campaign = number.campaign
+    campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+    campaign.destinations.create(position=2, label="Sales", phone_number="+15125550133")
+    campaign.ring_strategy = Campaign.RingStrategy.SIMULTANEOUS
+    campaign.save()
+    return number

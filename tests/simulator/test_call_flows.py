@@ -18,22 +18,6 @@ GREETING = "Sorry, we are out. Leave a message after the tone."
 
 
 @pytest.fixture
-def two_destinations(number):
-    number.campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
-    return number
-
-
-@pytest.fixture
-def all_at_once(number):
-    campaign = number.campaign
-    campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
-    campaign.destinations.create(position=2, label="Sales", phone_number="+15125550133")
-    campaign.ring_strategy = Campaign.RingStrategy.SIMULTANEOUS
-    campaign.save()
-    return number
-
-
-@pytest.fixture
 def voicemail(two_destinations):
     campaign = two_destinations.campaign
     campaign.voicemail_enabled = True

@@ -8,25 +8,9 @@ import pytest
 
 from tests.twilio_signing import path_of
 from tests.whisper.steps import answered, dial_done, incoming, leg_ended, pressed, status
-from tracking.models import Call, CallLeg, Campaign
+from tracking.models import Call, CallLeg
 
 R = CallLeg.Result
-
-
-@pytest.fixture
-def two_destinations(number):
-    number.campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
-    return number
-
-
-@pytest.fixture
-def all_at_once(number):
-    campaign = number.campaign
-    campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
-    campaign.destinations.create(position=2, label="Sales", phone_number="+15125550133")
-    campaign.ring_strategy = Campaign.RingStrategy.SIMULTANEOUS
-    campaign.save()
-    return number
 
 
 def _results(call: Call) -> list[tuple[str, str]]:
