@@ -44,7 +44,8 @@ EXPECTED = {
 }
 SETUP = """
 from tracking.models import Campaign, TrackingNumber
-campaign = Campaign.objects.create(name="Load Test", forward_to="+15125550199")
+campaign = Campaign.objects.create(name="Load Test")
+campaign.destinations.create(label="Front desk", phone_number="+15125550199")
 for number in {numbers!r}:
     TrackingNumber.objects.create(phone_number=number, campaign=campaign)
 """
@@ -97,11 +98,17 @@ def _call(
 
     caller = {"From": "+13125550123", "To": to, "FromCity": "AUSTIN", "FromState": "TX"}
     dial = step("incoming", "/twilio/voice/", {"CallSid": sid, **caller}).find("Dial")
+    child = sid + "C"
     if plan in ("no-answer", "busy"):
-        step("dial-done", dial.get("action"), {"CallSid": sid, "DialCallStatus": plan})
+        step(
+            "dial-done",
+            dial.get("action"),
+            {"CallSid": sid, "DialCallStatus": plan, "DialCallSid": child},
+        )
     else:
-        child = sid + "C"
-        whisper = step("whisper", dial.find("Number").get("url"), {"CallSid": child})
+        whisper = step(
+            "whisper", dial.find("Number").get("url"), {"CallSid": child, "ParentCallSid": sid}
+        )
         digits = {"accept": "1", "decline": "2", "silent": ""}[plan]
         step("key", whisper.find("Gather").get("action"), {"CallSid": child, "Digits": digits})
         bridged = plan == "accept"
@@ -111,6 +118,7 @@ def _call(
             {
                 "CallSid": sid,
                 "DialCallStatus": "completed",
+                "DialCallSid": child,
                 "DialBridged": "true" if bridged else "false",
                 **({"DialCallDuration": "30"} if bridged else {}),
             },

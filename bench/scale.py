@@ -77,14 +77,16 @@ def _prepare(database_url: str, admin_url: str, database: str, calls: int, fresh
     if have < calls:
         with psycopg.connect(database_url, autocommit=True) as connection:
             connection.execute(
-                "TRUNCATE tracking_call, tracking_trackingnumber, "
-                "tracking_campaign RESTART IDENTITY CASCADE"
+                "TRUNCATE tracking_recording, tracking_callleg, tracking_call, "
+                "tracking_trackingnumber, tracking_destination, tracking_campaign "
+                "RESTART IDENTITY CASCADE"
             )
         started = time.perf_counter()
         manage("seed_demo", "--calls", str(calls))
         print(f"seeded {calls:,} calls in {time.perf_counter() - started:.0f} s")
         with psycopg.connect(database_url, autocommit=True) as connection:
             connection.execute("VACUUM ANALYZE tracking_call")
+            connection.execute("VACUUM ANALYZE tracking_callleg")
 
 
 def main() -> None:

@@ -394,10 +394,18 @@ class Call(models.Model):
         ordering = ["-started_at"]
         indexes = [
             # Call list, newest first, and every report over a date range. The included columns
-            # are all a report reads, so PostgreSQL aggregates from the index without the table.
+            # are all a report reads (after-hours counts too), so PostgreSQL aggregates from the
+            # index without the table.
             models.Index(
                 fields=["started_at"],
-                include=["campaign", "tracking_number", "outcome", "whispered_at", "talk_seconds"],
+                include=[
+                    "campaign",
+                    "tracking_number",
+                    "outcome",
+                    "whispered_at",
+                    "talk_seconds",
+                    "after_hours",
+                ],
                 name="call_started_idx",
             ),
             # Call list filtered to one campaign, newest first.

@@ -24,7 +24,7 @@ from django.utils.dateformat import format as format_date
 
 from tracking import charts, phones, selectors
 from tracking.models import Call, Campaign
-from tracking.selectors import FIGURES, Period, Report
+from tracking.selectors import DESTINATION_FIGURES, FIGURES, Period, Report
 
 DEFAULT_DAYS = 30
 # A year (leap or not) is the longest period a chart of days stays readable.
@@ -41,10 +41,20 @@ FIGURE_HEADERS = {
     "no_response": "No response",
     "missed": "Missed",
     "abandoned": "Abandoned",
+    "voicemail": "Voicemail",
+    "after_hours": "After hours",
     "acceptance_rate": "Acceptance rate",
     "connect_rate": "Connect rate",
     "avg_talk_seconds": "Avg talk time",
+    # The destination table's own.
+    "rung": "Rung",
+    "declined": "Declined",
+    "no_input": "No key pressed",
+    "unreached": "No answer, busy or failed",
+    "stopped": "Stopped",
 }
+# Where a CSV header differs from the page's: the CSV has seconds, not minutes:seconds.
+CSV_HEADERS = {**FIGURE_HEADERS, "avg_talk_seconds": "Avg talk seconds"}
 RATES = {"acceptance_rate", "connect_rate"}
 # Cells a spreadsheet would run as a formula; campaign names and labels are typed by people.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -116,6 +126,15 @@ class Table:
     csv_url: str = ""
     chart: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    figures: tuple[str, ...] = FIGURES
+
+    @property
+    def headers(self) -> list[str]:
+        return [FIGURE_HEADERS[name] for name in self.figures]
+
+    @property
+    def width(self) -> int:
+        return len(self.label_headers) + len(self.figures)
 
 
 def _zero() -> dict[str, Any]:
@@ -220,10 +239,40 @@ def _places(report: Report, *, human: bool) -> Table:
     )
 
 
+def _destinations(report: Report, *, human: bool) -> Table:
+    blank = DASH if human else ""
+    rows = [
+        Row(
+            [
+                r["label"] or blank,
+                phones.national(r["phone_number"]) if human else r["phone_number"],
+            ],
+            r,
+        )
+        for r in report.by_destination()
+    ]
+    return Table(
+        "destinations",
+        "Acceptance by destination",
+        ["Destination", "Phone number"],
+        rows,
+        Row(["Total", ""], report.destination_total),
+        note=(
+            "Every phone the period's calls rang (or were to ring), by its name and number at "
+            "the time of the call. Acceptance rate: accepted ÷ rung."
+            if human
+            else ""
+        ),
+        empty="No destination rang in this period.",
+        figures=DESTINATION_FIGURES,
+    )
+
+
 # Every table of the page, by the key its CSV link carries.
 TABLES: dict[str, Callable[..., Table]] = {
     "campaigns": _campaigns,
     "numbers": _numbers,
+    "destinations": _destinations,
     "days": _days,
     "places": _places,
     "hours": _hours,
@@ -255,10 +304,10 @@ def machine(name: str, value: Any) -> str | int:
     return value
 
 
-def _cells(row: Row) -> list[dict[str, str]]:
+def _cells(row: Row, figures: tuple[str, ...] = FIGURES) -> list[dict[str, str]]:
     return [
         {"name": name, "header": FIGURE_HEADERS[name], "text": human(name, row.figures[name])}
-        for name in FIGURES
+        for name in figures
     ]
 
 
@@ -273,13 +322,11 @@ def csv_response(table: Table, period: Period) -> HttpResponse:
     filename = f"calls-by-{table.key}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    headers = [FIGURE_HEADERS[name] for name in FIGURES]
-    headers[-1] = "Avg talk seconds"
-    writer.writerow(table.label_headers + headers)
+    writer.writerow(table.label_headers + [CSV_HEADERS[name] for name in table.figures])
     for row in [*table.rows, table.total]:
         writer.writerow(
             [_safe_text(label) for label in row.labels]
-            + [machine(name, row.figures[name]) for name in FIGURES]
+            + [machine(name, row.figures[name]) for name in table.figures]
         )
     return response
 
@@ -332,7 +379,6 @@ def report_view(request: HttpRequest, *, admin_site) -> HttpResponse:
         "opts": Call._meta,
         "form": form,
         "time_zone": settings.TIME_ZONE,
-        "figure_headers": list(FIGURE_HEADERS.values()),
     }
     if valid:
         context.update(_report_context(form))
@@ -355,8 +401,10 @@ def _report_context(form: ReportForm) -> dict[str, Any]:
         link = filters.copy()
         link.update({"format": "csv", "table": key})
         table.csv_url = "?" + link.urlencode()
-        table.extra["rows"] = [{"row": row, "cells": _cells(row)} for row in table.rows]
-        table.extra["total"] = _cells(table.total)
+        table.extra["rows"] = [
+            {"row": row, "cells": _cells(row, table.figures)} for row in table.rows
+        ]
+        table.extra["total"] = _cells(table.total, table.figures)
 
     span = f"{format_date(period.start, 'j M Y')} to {format_date(period.end, 'j M Y')}"
     tables["days"].chart = charts.calls_chart(

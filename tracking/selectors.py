@@ -5,7 +5,9 @@ calls in at most three scans, each grouped down to a few hundred rows in the dat
 
 - by campaign and tracking number: the campaign and number tables, and the totals;
 - by hour: the day and hour tables;
-- by caller place: the place table (the only one that needs the table, not just the index).
+- by caller place: the place table (the only one that needs the table, not just the index);
+
+and the destinations the calls rang (their legs) in one more, for the destination table.
 
 Each scan groups by its key *and* by outcome, with only COUNT and SUM per group, and a row's
 figures are added up here from its few groups (`_tally`, `_figures`): a loop over grouped rows,
@@ -30,9 +32,10 @@ from django.db.models import Count, DateTimeField, Func, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from tracking.models import Call, Campaign, TrackingNumber
+from tracking.models import Call, CallLeg, Campaign, TrackingNumber
 
 Outcome = Call.Outcome
+Result = CallLeg.Result
 
 # The figures of every row, in the order the page and the CSV files show them.
 FIGURES = (
@@ -43,6 +46,8 @@ FIGURES = (
     "no_response",
     "missed",
     "abandoned",
+    "voicemail",
+    "after_hours",
     "acceptance_rate",
     "connect_rate",
     "avg_talk_seconds",
@@ -94,7 +99,7 @@ Row = dict[str, Any]
 Counts = dict[str, int]
 
 # What the figures of a row are made of: sums that add up across groups, days or campaigns.
-COUNTS = (*FIGURES[:7], "screened_accepted", "talked", "talk")
+COUNTS = (*FIGURES[:9], "screened_accepted", "talked", "talk")
 # Which figure each outcome counts in; in progress and unmatched calls count as calls only.
 OUTCOME_FIGURE = {
     Outcome.ACCEPTED: "accepted",
@@ -104,8 +109,34 @@ OUTCOME_FIGURE = {
     Outcome.BUSY: "missed",
     Outcome.FAILED: "missed",
     Outcome.ABANDONED: "abandoned",
+    Outcome.VOICEMAIL: "voicemail",
+    # After hours, nobody to ring and no message: the caller did not get through.
+    Outcome.CLOSED: "missed",
 }
 PLACE = ("caller_country", "caller_state", "caller_city")
+
+# The figures of a destination's row: what the phone did when a call rang it.
+DESTINATION_FIGURES = (
+    "rung",
+    "accepted",
+    "declined",
+    "no_input",
+    "unreached",
+    "stopped",
+    "acceptance_rate",
+)
+# Which figure each leg result counts in, besides "rung"; a leg never rung counts in none.
+RESULT_FIGURE = {
+    Result.ACCEPTED: "accepted",
+    Result.REJECTED: "declined",
+    Result.NO_INPUT: "no_input",
+    Result.NO_ANSWER: "unreached",
+    Result.BUSY: "unreached",
+    Result.FAILED: "unreached",
+    # The caller hung up while it rang, or another destination took the call first.
+    Result.CANCELED: "stopped",
+}
+DESTINATION = ("label", "phone_number")
 
 
 def calls_in(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]:
@@ -114,22 +145,43 @@ def calls_in(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]
     return calls.filter(campaign=campaign) if campaign is not None else calls
 
 
-def grouped(calls: QuerySet[Call], *keys: str, **expressions: Any) -> QuerySet[Call]:
-    """`calls` grouped by the keys and outcome: tuples of the keys, then what `_tally` reads.
+def legs_in(period: Period, campaign: Campaign | None = None) -> QuerySet[CallLeg]:
+    """The legs (destinations planned) of the calls that started in `period`."""
+    since, until = period.bounds()
+    legs = CallLeg.objects.filter(call__started_at__gte=since, call__started_at__lt=until)
+    return legs.filter(call__campaign=campaign) if campaign is not None else legs
 
-    A group is one key and one of the few outcomes, so a scan of hundreds of thousands of calls
-    comes back as a few hundred rows. COUNT(whispered_at) counts the screened calls of a group.
+
+def _destination_figures(counts: Counts) -> Row:
+    rung, accepted = counts["rung"], counts["accepted"]
+    # Accepted ÷ rung: a call taken by another destination first counts against this one,
+    # as it does for a phone that stayed silent; a dash for a destination never rung.
+    return {
+        **{name: counts[name] for name in DESTINATION_FIGURES[:-1]},
+        "acceptance_rate": accepted / rung if rung else None,
+    }
+
+
+def grouped(calls: QuerySet[Call], *keys: str, **expressions: Any) -> QuerySet[Call]:
+    """`calls` grouped by the keys, outcome and after-hours flag: tuples of the keys, then what
+    `_tally` reads.
+
+    A group is one key, one of the few outcomes and in or out of hours, so a scan of hundreds of
+    thousands of calls comes back as a few hundred rows. COUNT(whispered_at) counts the
+    screened calls of a group. Every column read is in the covering index call_started_idx.
     """
     return (
         calls.annotate(**expressions)
-        .values(*keys, *expressions, "outcome")
+        .values(*keys, *expressions, "outcome", "after_hours")
         .annotate(
             calls=Count("*"),
             screened=Count("whispered_at"),
             talked=Count("talk_seconds"),
             talk=Sum("talk_seconds"),
         )
-        .values_list(*keys, *expressions, "outcome", "calls", "screened", "talked", "talk")
+        .values_list(
+            *keys, *expressions, "outcome", "after_hours", "calls", "screened", "talked", "talk"
+        )
         .order_by()
     )
 
@@ -139,12 +191,14 @@ def _tally(groups: Iterable[tuple], width: int) -> dict[tuple, Counts]:
     tallies: dict[tuple, Counts] = {}
     for group in groups:
         key = group[:width]
-        outcome, calls, screened, talked, talk = group[width:]
+        outcome, after_hours, calls, screened, talked, talk = group[width:]
         counts = tallies.get(key)
         if counts is None:
             counts = tallies[key] = dict.fromkeys(COUNTS, 0)
         counts["call_count"] += calls
         counts["screened"] += screened
+        if after_hours:
+            counts["after_hours"] += calls
         figure = OUTCOME_FIGURE.get(outcome)
         if figure is not None:
             counts[figure] += calls
@@ -172,7 +226,7 @@ def _figures(counts: Counts) -> Row:
     calls, screened, accepted = counts["call_count"], counts["screened"], counts["accepted"]
     # A rate or an average over nothing is None (a dash on the page), never 0 or an error.
     return {
-        **{name: counts[name] for name in FIGURES[:7]},
+        **{name: counts[name] for name in FIGURES[:9]},
         "acceptance_rate": counts["screened_accepted"] / screened if screened else None,
         "connect_rate": accepted / calls if calls else None,
         "avg_talk_seconds": counts["talk"] / counts["talked"] if counts["talked"] else None,
@@ -306,6 +360,43 @@ class Report:
             hours.setdefault(hour, []).append(counts)
         return [{"hour": hour, **_figures(_add(hours[hour]))} for hour in sorted(hours)]
 
+    @cached_property
+    def _by_destination(self) -> dict[tuple, Counts]:
+        """The counts of each destination (label and number as the legs kept them), in order."""
+        groups = (
+            legs_in(self.period, self.campaign)
+            .values(*DESTINATION, "result")
+            .annotate(legs=Count("*"))
+            .values_list(*DESTINATION, "result", "legs")
+            .order_by(*DESTINATION)
+        )
+        tallies: dict[tuple, Counts] = {}
+        for label, phone_number, result, legs in groups:
+            counts = tallies.get((label, phone_number))
+            if counts is None:
+                counts = tallies[label, phone_number] = dict.fromkeys(DESTINATION_FIGURES[:-1], 0)
+            figure = RESULT_FIGURE.get(result)
+            if figure is not None:
+                counts["rung"] += legs
+                counts[figure] += legs
+        return tallies
+
+    def by_destination(self) -> list[Row]:
+        """One row per destination the period's calls were to ring, by label and number."""
+        return [
+            {**dict(zip(DESTINATION, key, strict=True)), **_destination_figures(counts)}
+            for key, counts in self._by_destination.items()
+        ]
+
+    @cached_property
+    def destination_total(self) -> Row:
+        """The figures of every destination together."""
+        total = dict.fromkeys(DESTINATION_FIGURES[:-1], 0)
+        for counts in self._by_destination.values():
+            for name, value in counts.items():
+                total[name] += value
+        return _destination_figures(total)
+
     def by_place(self, *, limit: int | None = None) -> list[Row]:
         """One row per caller country, state and city, the places with most calls first."""
         # The database orders the places, so places with as many calls keep its collation's
@@ -342,6 +433,10 @@ def by_place(
     period: Period, campaign: Campaign | None = None, *, limit: int | None = None
 ) -> list[Row]:
     return Report(period, campaign).by_place(limit=limit)
+
+
+def by_destination(period: Period, campaign: Campaign | None = None) -> list[Row]:
+    return Report(period, campaign).by_destination()
 
 
 def totals(period: Period, campaign: Campaign | None = None) -> dict[str, Row]:

@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from tracking import phones
-from tracking.models import Call, Campaign, TrackingNumber
+from tracking.models import Call, CallLeg, Campaign, Recording, TrackingNumber
 
 Outcome = Call.Outcome
 
@@ -40,7 +40,17 @@ def test_it_creates_campaigns_with_valid_numbers(db):
     assert all(1 <= n <= 3 for n in counts)
     for number in TrackingNumber.objects.select_related("campaign"):
         assert phones.to_e164(number.phone_number) == number.phone_number
-        assert phones.to_e164(number.destination) == number.destination
+    destinations = Campaign.objects.annotate(n=Count("destinations")).values_list("n", flat=True)
+    assert sorted(set(destinations)) == [1, 2, 3]
+    for campaign in Campaign.objects.prefetch_related("destinations"):
+        for destination in campaign.destinations.all():
+            assert phones.to_e164(destination.phone_number) == destination.phone_number
+            assert destination.label
+    assert Campaign.objects.filter(ring_strategy=Campaign.RingStrategy.SIMULTANEOUS).count() == 1
+    assert Campaign.objects.filter(voicemail_enabled=True).exists()
+    assert Campaign.objects.filter(voicemail_enabled=False).exists()
+    assert Campaign.objects.filter(opening_hours__isnull=False).distinct().count() >= 2
+    assert Campaign.objects.filter(holidays__isnull=False).exists()
 
 
 def test_it_creates_calls_whose_facts_agree_with_their_outcome(db):
@@ -50,14 +60,42 @@ def test_it_creates_calls_whose_facts_agree_with_their_outcome(db):
     assert len(calls) == 1500
     assert len({call.call_sid for call in calls}) == 1500
     assert "1,500 calls" in output
+    legs = {}
+    for leg in CallLeg.objects.order_by("call_id", "position"):
+        legs.setdefault(leg.call_id, []).append(leg)
+    recordings = {recording.call_id: recording for recording in Recording.objects.all()}
     for call in calls:
         assert call.call_sid.startswith("CA") and len(call.call_sid) == 34
-        # The model's own rule, the one the webhooks use, reads the same outcome from the facts.
-        assert call.derive_outcome() == call.outcome, call.__dict__
+        its_legs = legs.get(call.call_sid, [])
+        # The models' own rules, those the webhooks use, read the same results and outcome
+        # from the facts.
+        for leg in its_legs:
+            assert leg.derive_result() == leg.result, leg.__dict__
+        message = call.call_sid in recordings and recordings[call.call_sid].is_message
+        assert call.derive_outcome(its_legs, message) == call.outcome, call.__dict__
+        assert [leg.position for leg in its_legs] == list(range(len(its_legs)))
         if call.outcome == Outcome.ACCEPTED:
             assert call.decision == Call.Decision.ACCEPTED
             assert call.whispered_at and call.dial_bridged is True
             assert call.talk_seconds > 0
+            taker = [leg for leg in its_legs if leg.result == CallLeg.Result.ACCEPTED]
+            assert len(taker) == 1 and call.answered_by == taker[0].label
+        if call.outcome == Outcome.VOICEMAIL:
+            recording = recordings[call.call_sid]
+            assert recording.kind == Recording.Kind.VOICEMAIL
+            assert recording.recording_sid.startswith("RE") and len(recording.recording_sid) == 34
+            assert recording.url.startswith("https://api.twilio.com/2010-04-01/Accounts/AC")
+            assert recording.url.endswith("/Recordings/" + recording.recording_sid)
+            assert call.voicemail_at and call.campaign.voicemail_enabled
+        else:
+            assert call.call_sid not in recordings
+        if call.outcome == Outcome.CLOSED:
+            assert call.after_hours and its_legs == []
+        if call.outcome == Outcome.UNMATCHED:
+            assert its_legs == []
+        elif not call.after_hours:
+            planned = list(call.campaign.destinations.values_list("label", "phone_number"))
+            assert [(leg.label, leg.phone_number) for leg in its_legs] == planned
         if call.outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED):
             assert call.whispered_at is None and call.decision == ""
         if call.outcome == Outcome.UNMATCHED:
@@ -81,8 +119,12 @@ def test_it_spreads_plausible_calls_over_the_last_90_days(db):
         row["outcome"]: row["n"] / 3000
         for row in Call.objects.values("outcome").annotate(n=Count("pk"))
     }
-    assert 0.45 < shares[Outcome.ACCEPTED] < 0.65
+    assert 0.4 < shares[Outcome.ACCEPTED] < 0.65
+    assert 0.05 < shares[Outcome.VOICEMAIL] < 0.25
+    assert 0.1 < Call.objects.filter(after_hours=True).count() / 3000 < 0.4
     assert set(shares) >= {
+        Outcome.VOICEMAIL,
+        Outcome.CLOSED,
         Outcome.REJECTED,
         Outcome.NO_INPUT,
         Outcome.NO_ANSWER,
@@ -121,3 +163,37 @@ def test_if_empty_does_nothing_when_there_are_campaigns(db):
     output = seed("--calls", "100", "--if-empty", "--seed", "9")
     assert Call.objects.count() == 100
     assert "no demo data added" in output
+
+
+def test_it_gives_calls_the_legs_their_destinations_left(db):
+    seed("--calls", "2000", "--seed", "5")
+
+    results = {(row["label"], row["result"]) for row in CallLeg.objects.values("label", "result")}
+    # A first destination that declined before the second took the call, one after another.
+    declined_then_taken = CallLeg.objects.filter(
+        position=0,
+        result=CallLeg.Result.REJECTED,
+        call__legs__position=1,
+        call__legs__result=CallLeg.Result.ACCEPTED,
+        call__campaign__ring_strategy=Campaign.RingStrategy.SEQUENTIAL,
+    )
+    assert declined_then_taken.exists()
+    # All at once: the others stopped ringing when one took the call.
+    assert CallLeg.objects.filter(
+        result=CallLeg.Result.CANCELED,
+        call__outcome=Outcome.ACCEPTED,
+        call__campaign__ring_strategy=Campaign.RingStrategy.SIMULTANEOUS,
+    ).exists()
+    # Outside business hours the after-hours number rings instead of the destinations.
+    assert ("After hours", CallLeg.Result.ACCEPTED) in results
+    assert Call.objects.filter(after_hours=True, legs__label="After hours").exists()
+    assert set(CallLeg.Result.values) == {result for _, result in results}
+    assert Recording.objects.count() == Call.objects.filter(outcome=Outcome.VOICEMAIL).count()
+
+
+def test_running_it_again_adds_no_legs_nor_recordings(db):
+    seed("--calls", "300")
+    counts = (CallLeg.objects.count(), Recording.objects.count())
+    seed("--calls", "300")
+    assert (CallLeg.objects.count(), Recording.objects.count()) == counts
+    assert counts[0] > 300 and counts[1] > 0

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from tracking.models import Call, Campaign, TrackingNumber
+from tracking.models import Call, CallLeg, Campaign, Recording, TrackingNumber
 from tracking.selectors import Period
 
 # The fixtures' calls fall on these two days (UTC), with decoys just outside them.
@@ -37,6 +37,7 @@ def make_call(db):
         talk: int | None = None,
         place: tuple[str, str, str] = ("", "", ""),
         caller: str = "+13125550123",
+        after_hours: bool = False,
     ) -> Call:
         city, state, country = place
         return Call.objects.create(
@@ -52,6 +53,7 @@ def make_call(db):
             caller_city=city,
             caller_state=state,
             caller_country=country,
+            after_hours=after_hours,
         )
 
     return make
@@ -68,10 +70,10 @@ def world(make_call) -> dict:
 
     The figures every test expects are worked out by hand in the comments beside each call.
     """
-    spring = Campaign.objects.create(name="Spring Billboard", forward_to="+15125550199")
-    radio = Campaign.objects.create(name="Radio", forward_to="+15125550198")
-    quiet = Campaign.objects.create(name="Quiet", forward_to="+15125550197")
-    Campaign.objects.create(name="Retired", forward_to="+15125550196", is_active=False)
+    spring = Campaign.objects.create(name="Spring Billboard")
+    radio = Campaign.objects.create(name="Radio")
+    quiet = Campaign.objects.create(name="Quiet")
+    Campaign.objects.create(name="Retired", is_active=False)
     a1 = TrackingNumber.objects.create(
         phone_number="+15125550100", campaign=spring, label="I-35 billboard"
     )
@@ -116,6 +118,9 @@ def figures(
     acceptance=None,
     connect=None,
     talk=None,
+    *,
+    voicemail=0,
+    after_hours=0,
 ) -> dict:
     return {
         "call_count": calls,
@@ -125,6 +130,8 @@ def figures(
         "no_response": no_response,
         "missed": missed,
         "abandoned": abandoned,
+        "voicemail": voicemail,
+        "after_hours": after_hours,
         "acceptance_rate": pytest.approx(acceptance) if acceptance is not None else None,
         "connect_rate": pytest.approx(connect) if connect is not None else None,
         "avg_talk_seconds": pytest.approx(talk) if talk is not None else None,
@@ -162,3 +169,85 @@ def marketer_client(client, marketer):
 def _utc(settings):
     # The hand-worked figures above bucket days and hours in UTC, whatever the environment says.
     settings.TIME_ZONE = "UTC"
+
+
+@pytest.fixture
+def flows(make_call) -> dict:
+    """Two campaigns of issue 7: destinations one after another and all at once, voicemail,
+    business hours; each call with the legs its destinations left, as the webhooks write them.
+
+    Destinations: Plumbing rings Front desk (…0199) then Owner (…0122); Billboard rings Front
+    desk (…0188, another phone of the same name), Sales (…0133) and Owner (…0122, the same
+    phone as Plumbing's) all at once, and an after-hours number (…0177) outside its hours.
+    """
+    plumbing = Campaign.objects.create(name="Plumbing", voicemail_enabled=True)
+    billboard = Campaign.objects.create(
+        name="Billboard", ring_strategy=Campaign.RingStrategy.SIMULTANEOUS
+    )
+    p1 = TrackingNumber.objects.create(phone_number="+15125550140", campaign=plumbing)
+    b1 = TrackingNumber.objects.create(phone_number="+15125550141", campaign=billboard)
+    desk, owner = ("Front desk", "+15125550199"), ("Owner", "+15125550122")
+    desk2, sales = ("Front desk", "+15125550188"), ("Sales", "+15125550133")
+    late = ("After hours", "+15125550177")
+
+    def call(outcome, started_at, number, legs=(), **facts) -> Call:
+        made = make_call(outcome, started_at, number=number, **facts)
+        for position, ((label, phone_number), result) in enumerate(legs):
+            CallLeg.objects.create(
+                call=made, position=position, label=label, phone_number=phone_number, result=result
+            )
+        if outcome == "voicemail":
+            Recording.objects.create(
+                call=made,
+                recording_sid=f"RE{made.call_sid[2:]}",
+                kind=Recording.Kind.VOICEMAIL,
+                url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE{made.pk}",
+                duration_seconds=12,
+                status="completed",
+            )
+        return made
+
+    # Plumbing: 5 calls, 3 screened (the whisper played on calls 1, 2 and 5), 2 accepted (talk
+    # 60 + 30), 2 voicemails (one after the Owner heard the whisper and said nothing: screened,
+    # not accepted), 1 closed (after hours, no message: missed), 2 after hours.
+    call(
+        "accepted",
+        at(DAY1, 9),
+        p1,
+        [(desk, "rejected"), (owner, "accepted")],
+        screened=True,
+        talk=60,
+    )
+    call("voicemail", at(DAY1, 11), p1, [(desk, "no_answer"), (owner, "no_input")], screened=True)
+    call("voicemail", at(DAY1, 22), p1, after_hours=True)
+    call("closed", at(DAY2, 6), p1, after_hours=True)
+    call(
+        "accepted",
+        at(DAY2, 10),
+        p1,
+        [(desk, "accepted"), (owner, "pending")],
+        screened=True,
+        talk=30,
+    )
+    # Billboard: 3 calls, 1 screened and accepted (talk 90), 1 busy after hours (the
+    # after-hours number rang), 1 abandoned while all three rang.
+    call(
+        "accepted",
+        at(DAY1, 15),
+        b1,
+        [(desk2, "canceled"), (sales, "accepted"), (owner, "rejected")],
+        screened=True,
+        talk=90,
+    )
+    call("busy", at(DAY2, 20), b1, [(late, "busy")], after_hours=True)
+    call(
+        "abandoned",
+        at(DAY2, 16),
+        b1,
+        [(desk2, "canceled"), (sales, "canceled"), (owner, "canceled")],
+    )
+    # Decoys just outside the period.
+    call("accepted", at(DAY2 + timedelta(days=1), 0), p1, [(desk, "accepted")], screened=True)
+    call("voicemail", at(DAY1 - timedelta(days=1), 23), p1, [(desk, "busy")], after_hours=True)
+
+    return {"plumbing": plumbing, "billboard": billboard, "p1": p1, "b1": b1}

@@ -23,6 +23,8 @@ HEADERS = [
     "No response",
     "Missed",
     "Abandoned",
+    "Voicemail",
+    "After hours",
     "Acceptance rate",
     "Connect rate",
     "Avg talk seconds",
@@ -55,11 +57,25 @@ def test_campaign_csv_has_every_figure(marketer_client, reports_url, world):
 
     assert rows == [
         ["Campaign", *HEADERS],
-        ["Quiet", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
-        ["Radio", "4", "1", "2", "0", "0", "1", "0", "1.0000", "0.5000", "60.0"],
-        ["Spring Billboard", "7", "4", "2", "1", "1", "2", "1", "0.5000", "0.2857", "90.0"],
-        ["Unmatched (no campaign)", "1", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
-        ["Total", "12", "5", "4", "1", "1", "3", "1", "0.6000", "0.3333", "75.0"],
+        ["Quiet", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
+        ["Radio", "4", "1", "2", "0", "0", "1", "0", "0", "0", "1.0000", "0.5000", "60.0"],
+        [
+            "Spring Billboard",
+            "7",
+            "4",
+            "2",
+            "1",
+            "1",
+            "2",
+            "1",
+            "0",
+            "0",
+            "0.5000",
+            "0.2857",
+            "90.0",
+        ],
+        ["Unmatched (no campaign)", "1", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
+        ["Total", "12", "5", "4", "1", "1", "3", "1", "0", "0", "0.6000", "0.3333", "75.0"],
     ]
 
 
@@ -77,12 +93,12 @@ def test_number_csv_has_every_figure(marketer_client, reports_url, world):
     ]
     assert [row[3:] for row in rows] == [
         HEADERS,
-        ["0", "0", "0", "0", "0", "0", "0", "", "", ""],
-        ["4", "1", "2", "0", "0", "1", "0", "1.0000", "0.5000", "60.0"],
-        ["4", "4", "2", "1", "1", "0", "0", "0.5000", "0.5000", "90.0"],
-        ["3", "0", "0", "0", "0", "2", "1", "", "0.0000", ""],
-        ["1", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
-        ["12", "5", "4", "1", "1", "3", "1", "0.6000", "0.3333", "75.0"],
+        ["0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
+        ["4", "1", "2", "0", "0", "1", "0", "0", "0", "1.0000", "0.5000", "60.0"],
+        ["4", "4", "2", "1", "1", "0", "0", "0", "0", "0.5000", "0.5000", "90.0"],
+        ["3", "0", "0", "0", "0", "2", "1", "0", "0", "", "0.0000", ""],
+        ["1", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
+        ["12", "5", "4", "1", "1", "3", "1", "0", "0", "0.6000", "0.3333", "75.0"],
     ]
 
 
@@ -91,11 +107,11 @@ def test_day_csv_lists_every_day_of_the_period(marketer_client, reports_url, wor
 
     assert rows == [
         ["Day", *HEADERS],
-        ["2026-03-02", "5", "3", "4", "0", "0", "0", "1", "1.0000", "0.8000", "75.0"],
-        ["2026-03-03", "7", "2", "0", "1", "1", "3", "0", "0.0000", "0.0000", ""],
+        ["2026-03-02", "5", "3", "4", "0", "0", "0", "1", "0", "0", "1.0000", "0.8000", "75.0"],
+        ["2026-03-03", "7", "2", "0", "1", "1", "3", "0", "0", "0", "0.0000", "0.0000", ""],
         # The decoy at midnight of the day after now falls inside the period.
-        ["2026-03-04", "1", "1", "1", "0", "0", "0", "0", "1.0000", "1.0000", "5.0"],
-        ["Total", "13", "6", "5", "1", "1", "3", "1", "0.6667", "0.3846", "61.0"],
+        ["2026-03-04", "1", "1", "1", "0", "0", "0", "0", "0", "0", "1.0000", "1.0000", "5.0"],
+        ["Total", "13", "6", "5", "1", "1", "3", "1", "0", "0", "0.6667", "0.3846", "61.0"],
     ]
 
 
@@ -105,12 +121,51 @@ def test_hour_csv_lists_all_24_hours(marketer_client, reports_url, world):
     assert rows[0] == ["Hour", *HEADERS]
     assert [row[0] for row in rows[1:-1]] == [f"{hour:02d}:00" for hour in range(24)]
     by_hour = {row[0]: row[1:] for row in rows[1:-1]}
-    assert by_hour["09:00"] == ["3", "2", "1", "1", "0", "0", "1", "0.5000", "0.3333", "60.0"]
-    assert by_hour["10:00"] == ["1", "1", "1", "0", "0", "0", "0", "1.0000", "1.0000", "120.0"]
-    assert by_hour["14:00"] == ["3", "1", "0", "0", "1", "2", "0", "0.0000", "0.0000", ""]
-    assert by_hour["16:00"] == ["4", "1", "2", "0", "0", "1", "0", "1.0000", "0.5000", "60.0"]
-    assert by_hour["23:00"] == ["1", "0", "0", "0", "0", "0", "0", "", "0.0000", ""]
-    assert by_hour["00:00"] == ["0", "0", "0", "0", "0", "0", "0", "", "", ""]
+    assert by_hour["09:00"] == [
+        "3",
+        "2",
+        "1",
+        "1",
+        "0",
+        "0",
+        "1",
+        "0",
+        "0",
+        "0.5000",
+        "0.3333",
+        "60.0",
+    ]
+    assert by_hour["10:00"] == [
+        "1",
+        "1",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "1.0000",
+        "1.0000",
+        "120.0",
+    ]
+    assert by_hour["14:00"] == ["3", "1", "0", "0", "1", "2", "0", "0", "0", "0.0000", "0.0000", ""]
+    assert by_hour["16:00"] == [
+        "4",
+        "1",
+        "2",
+        "0",
+        "0",
+        "1",
+        "0",
+        "0",
+        "0",
+        "1.0000",
+        "0.5000",
+        "60.0",
+    ]
+    assert by_hour["23:00"] == ["1", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""]
+    assert by_hour["00:00"] == ["0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""]
     assert rows[-1][0] == "Total" and rows[-1][1] == "12"
 
 
@@ -119,11 +174,27 @@ def test_place_csv_has_every_place(marketer_client, reports_url, world):
 
     assert rows == [
         ["Country", "State", "City", *HEADERS],
-        ["US", "TX", "AUSTIN", "6", "3", "4", "0", "0", "1", "0", "1.0000", "0.6667", "75.0"],
-        ["", "", "", "2", "0", "0", "0", "0", "1", "0", "", "0.0000", ""],
-        ["US", "IL", "CHICAGO", "2", "0", "0", "0", "0", "1", "1", "", "0.0000", ""],
-        ["US", "TX", "DALLAS", "2", "2", "0", "1", "1", "0", "0", "0.0000", "0.0000", ""],
-        ["Total", "", "", "12", "5", "4", "1", "1", "3", "1", "0.6000", "0.3333", "75.0"],
+        [
+            "US",
+            "TX",
+            "AUSTIN",
+            "6",
+            "3",
+            "4",
+            "0",
+            "0",
+            "1",
+            "0",
+            "0",
+            "0",
+            "1.0000",
+            "0.6667",
+            "75.0",
+        ],
+        ["", "", "", "2", "0", "0", "0", "0", "1", "0", "0", "0", "", "0.0000", ""],
+        ["US", "IL", "CHICAGO", "2", "0", "0", "0", "0", "1", "1", "0", "0", "", "0.0000", ""],
+        ["US", "TX", "DALLAS", "2", "2", "0", "1", "1", "0", "0", "0", "0", "0.0000", "0.0000", ""],
+        ["Total", "", "", "12", "5", "4", "1", "1", "3", "1", "0", "0", "0.6000", "0.3333", "75.0"],
     ]
 
 
@@ -156,13 +227,15 @@ def test_page_shows_figures_as_people_read_them(marketer_client, reports_url, wo
         "1",
         "2",
         "1",
+        "0",
+        "0",
         "50.0%",
         "28.6%",
         "1:30",
     ]
     # Nothing screened, nothing to divide: dashes, not 0 % and not an error.
-    assert _cells(html, "campaigns", "Quiet")[8:] == ["—", "—", "—"]
-    assert _cells(html, "campaigns", "Total")[8:] == ["60.0%", "33.3%", "1:15"]
+    assert _cells(html, "campaigns", "Quiet")[10:] == ["—", "—", "—"]
+    assert _cells(html, "campaigns", "Total")[10:] == ["60.0%", "33.3%", "1:15"]
     assert _cells(html, "numbers", "(512) 555-0100")[:3] == [
         "(512) 555-0100",
         "Spring Billboard",
@@ -190,22 +263,24 @@ def test_page_loads_nothing_from_another_host(marketer_client, reports_url, worl
     assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
 
 
-def test_page_reads_the_calls_in_three_scans(
+def test_page_reads_the_calls_in_three_scans_and_their_legs_in_one(
     marketer_client, reports_url, world, django_assert_max_num_queries
 ):
     # On PostgreSQL the report's SET LOCAL tuning adds itself and a savepoint around it.
-    with django_assert_max_num_queries(13) as queries:
+    with django_assert_max_num_queries(14) as queries:
         response = marketer_client.get(reports_url, PERIOD_QUERY)
 
     assert response.status_code == 200
     control = ("SET ", "SAVEPOINT", "RELEASE SAVEPOINT")
     reads = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(control)]
     # Session, user, the user's two permission reads, the campaign menu, the campaigns and the
-    # numbers of the tables, and the three below.
-    assert len(reads) <= 10
+    # numbers of the tables, and the four below.
+    assert len(reads) <= 11
     call_queries = [q["sql"] for q in queries.captured_queries if "tracking_call" in q["sql"]]
-    # By campaign and number (their tables and the totals), by hour (days and hours), by place.
-    assert len(call_queries) == 3
+    # By campaign and number (their tables and the totals), by hour (days and hours), by place,
+    # and the legs by destination.
+    assert len(call_queries) == 4
+    assert len([sql for sql in call_queries if "tracking_callleg" in sql]) == 1
 
 
 def test_an_empty_period_shows_dashes(marketer_client, reports_url, world):
@@ -215,9 +290,9 @@ def test_an_empty_period_shows_dashes(marketer_client, reports_url, world):
     assert response.status_code == 200
     assert (
         _cells(html, "campaigns", "Total")
-        == ["Total", "0", "0", "0", "0", "0", "0", "0"] + ["—"] * 3
+        == ["Total", "0", "0", "0", "0", "0", "0", "0", "0", "0"] + ["—"] * 3
     )
-    assert _cells(html, "days", "Wed, Jan 1, 2025")[8:] == ["—", "—", "—"]
+    assert _cells(html, "days", "Wed, Jan 1, 2025")[10:] == ["—", "—", "—"]
     assert "No calls in this period." in html  # the places table
     assert response.context["summary"][-3:] == [
         {"name": "acceptance_rate", "header": "Acceptance rate", "text": "—"},
@@ -231,7 +306,7 @@ def test_one_campaign_without_calls_shows_dashes(marketer_client, reports_url, w
         reports_url, {**PERIOD_QUERY, "campaign": world["quiet"].pk}
     ).content.decode()
 
-    assert _cells(html, "campaigns", "Quiet")[1:] == ["0"] * 7 + ["—"] * 3
+    assert _cells(html, "campaigns", "Quiet")[1:] == ["0"] * 9 + ["—"] * 3
     assert "Spring Billboard" not in html.split('id="report-campaigns"')[1].split("</table>")[0]
 
 
@@ -289,7 +364,7 @@ def test_csv_links_carry_the_filters(marketer_client, reports_url, world):
     assert links["places"] == (
         f"?start=2026-03-02&end=2026-03-03&campaign={spring.pk}&format=csv&table=places"
     )
-    assert set(links) == {"campaigns", "numbers", "days", "places", "hours"}
+    assert set(links) == {"campaigns", "numbers", "destinations", "days", "places", "hours"}
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, reports_url, world):

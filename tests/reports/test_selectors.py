@@ -134,7 +134,7 @@ def test_a_report_reads_the_calls_once_per_kind_of_grouping(world, django_assert
 
 def test_more_campaigns_and_numbers_cost_no_more_queries(world, django_assert_num_queries):
     for n in range(5):
-        campaign = Campaign.objects.create(name=f"Extra {n}", forward_to="+15125550150")
+        campaign = Campaign.objects.create(name=f"Extra {n}")
         TrackingNumber.objects.create(phone_number=f"+1512555016{n}", campaign=campaign)
         make = Call.objects.create
         make(call_sid=f"CAextra{n}", campaign=campaign, started_at=at(DAY1, 12), outcome="busy")
