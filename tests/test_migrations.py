@@ -42,3 +42,31 @@ def test_each_campaigns_forward_number_becomes_its_first_destination():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_legs_written_before_the_leg_index_take_their_calls_start_and_campaign():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("tracking", "0005_call_started_idx_after_hours")]
+    after = [("tracking", "0006_leg_report_index")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    campaign = old_apps.get_model("tracking", "Campaign").objects.create(name="Flyer")
+    call = old_apps.get_model("tracking", "Call").objects.create(call_sid="CA1", campaign=campaign)
+    old_apps.get_model("tracking", "CallLeg").objects.create(
+        call=call, position=0, label="Front desk", phone_number="+15125550199"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new_apps = executor.loader.project_state(after).apps
+    leg = new_apps.get_model("tracking", "CallLeg").objects.get()
+    assert (leg.started_at, leg.campaign_id) == (call.started_at, campaign.pk)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

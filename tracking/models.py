@@ -495,9 +495,27 @@ class CallLeg(models.Model):
     dial_outcome = models.CharField(max_length=20, blank=True)
     bridged = models.BooleanField(null=True, blank=True)
     result = models.CharField(max_length=10, choices=Result.choices, default=Result.PENDING)
+    # The call's own, copied so that acceptance by destination reads one index and no join.
+    started_at = models.DateTimeField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["call", "position"]
+        indexes = [
+            # Acceptance by destination over a date range (and one campaign), index-only.
+            models.Index(
+                fields=["started_at"],
+                include=["campaign", "label", "phone_number", "result"],
+                name="callleg_started_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["call", "position"], name="unique_call_leg"),
             # One destination takes a call, however the legs' reports interleave.

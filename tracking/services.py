@@ -88,6 +88,8 @@ def call_start(
             destination_id=target.destination_id,
             label=_fit(CallLeg, "label", target.label),
             phone_number=_fit(CallLeg, "phone_number", target.phone_number),
+            started_at=row.started_at,
+            campaign_id=campaign_id,
         )
         for position, target in enumerate(targets)
     ]

@@ -194,7 +194,14 @@ def flows(make_call) -> dict:
         made = make_call(outcome, started_at, number=number, **facts)
         for position, ((label, phone_number), result) in enumerate(legs):
             CallLeg.objects.create(
-                call=made, position=position, label=label, phone_number=phone_number, result=result
+                call=made,
+                position=position,
+                label=label,
+                phone_number=phone_number,
+                result=result,
+                # As call_start writes them: the call's start and campaign travel with its legs.
+                started_at=made.started_at,
+                campaign_id=made.campaign_id,
             )
         if outcome == "voicemail":
             Recording.objects.create(

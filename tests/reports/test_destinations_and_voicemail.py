@@ -142,7 +142,14 @@ def test_a_destination_never_rung_has_a_row_and_no_rate(flows, make_call):
     from tracking.models import CallLeg
 
     call = make_call("in_progress", PERIOD.bounds()[0], number=flows["p1"])
-    CallLeg.objects.create(call=call, position=0, label="New line", phone_number="+15125550166")
+    CallLeg.objects.create(
+        call=call,
+        position=0,
+        label="New line",
+        phone_number="+15125550166",
+        started_at=call.started_at,
+        campaign_id=call.campaign_id,
+    )
 
     rows = {row["label"]: row for row in selectors.by_destination(PERIOD, flows["plumbing"])}
 

@@ -142,3 +142,12 @@ def test_it_answers_within_a_small_query_budget(twilio, number, django_assert_ma
     # 2 inserts (call, legs) that ignore a retry's conflict.
     with django_assert_max_num_queries(6):
         incoming(twilio)
+
+
+@pytest.mark.django_db
+def test_each_leg_carries_its_calls_start_and_campaign_for_the_reports(twilio, number):
+    incoming(twilio)
+
+    call = Call.objects.get()
+    leg = call.legs.get()
+    assert (leg.started_at, leg.campaign_id) == (call.started_at, call.campaign_id)

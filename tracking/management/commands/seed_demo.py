@@ -464,6 +464,8 @@ class CallGenerator:
                 destination=destination,
                 label=label,
                 phone_number=phone_number,
+                started_at=call.started_at,
+                campaign_id=call.campaign_id,
             )
             for position, (label, phone_number, destination) in enumerate(targets)
         ]
