@@ -189,6 +189,12 @@ class Campaign(models.Model):
             )
         if self.after_hours_action == self.AfterHours.FORWARD and not self.after_hours_number:
             errors["after_hours_number"] = "Enter the number to ring outside business hours."
+        elif (
+            self.after_hours_number
+            and TrackingNumber.objects.filter(phone_number=self.after_hours_number).exists()
+        ):
+            # Ringing a tracking number would loop the call back into this app.
+            errors["after_hours_number"] = "This is a tracking number; enter the phone to ring."
         if errors:
             raise ValidationError(errors)
 

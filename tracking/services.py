@@ -335,7 +335,7 @@ def recording_stored(
         voicemail_at = recording.created_at if kind == Recording.Kind.VOICEMAIL else None
         call = _settle(locked, voicemail_at=voicemail_at)
     if notify:
-        transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+        _notify_after_commit(call)
     return call
 
 
@@ -358,7 +358,7 @@ def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str
         if changed:
             recording.save(update_fields=changed)
         call = locked.call
-    transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+    _notify_after_commit(call)
     return call
 
 
@@ -375,5 +375,13 @@ def call_status_changed(
             duration_seconds=duration_seconds,
             ended_at=at or timezone.now(),
         )
-    transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+    _notify_after_commit(call)
     return call
+
+
+def _notify_after_commit(call: Call) -> None:
+    """E-mail the notice `call` may now be owed, once its facts are committed. A campaign with
+    nobody to tell (most) costs nothing more; a failure is logged and never reaches Twilio."""
+    if call.campaign is None or not call.campaign.recipients or call.notified_at is not None:
+        return
+    transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)

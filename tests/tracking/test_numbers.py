@@ -63,3 +63,15 @@ def test_junk_from_twilio_is_kept_as_given(raw):
 def test_numbers_are_shown_the_way_people_write_them():
     assert national("+15125550100") == "(512) 555-0100"
     assert national("anonymous") == "anonymous"
+
+
+@pytest.mark.django_db
+def test_the_after_hours_number_cannot_be_a_tracking_number(number):
+    campaign = number.campaign
+    campaign.after_hours_action = campaign.AfterHours.FORWARD
+    campaign.after_hours_number = "(512) 555-0100"
+
+    with pytest.raises(ValidationError) as error:
+        campaign.full_clean()
+
+    assert "tracking number" in error.value.message_dict["after_hours_number"][0]
