@@ -256,7 +256,7 @@ def main() -> None:
         server.start()
         _drive("calls", server.port, 4, 1, 2.0)  # warm up workers, connections and caches
         with psycopg.connect(database_url, autocommit=True) as connection:
-            connection.execute("DELETE FROM tracking_call")
+            connection.execute("TRUNCATE tracking_recording, tracking_callleg, tracking_call")
 
         floor = _drive("floor", server.port, args.concurrency, args.processes, args.seconds)
         calls = _drive("calls", server.port, args.concurrency, args.processes, args.seconds)
