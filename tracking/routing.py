@@ -56,18 +56,38 @@ class Route:
     holidays: tuple[str, ...] = ()
     time_zone: str = "UTC"
     after_hours_number: str = ""
+    # The campaign's own destinations (`targets` may be a number's own forward instead), and
+    # the campaign version they, the openings and the holidays were read at.
+    destinations: tuple[Target, ...] = ()
+    campaign_version: str = ""
 
     @classmethod
-    def of(cls, number: TrackingNumber) -> Route:
-        """The route of `number`; its campaign's destinations, hours and holidays prefetched."""
+    def of(cls, number: TrackingNumber, known: Route | None = None) -> Route:
+        """The route of `number` (with its campaign).
+
+        The campaign's destinations, hours and holidays are read from the database, unless
+        `known` (a cached route) was built from the same version of the campaign: every change
+        to one of them stamps the campaign anew (see signals), so an incoming call usually
+        needs one query, not four.
+        """
         campaign = number.campaign
-        if number.forward_to:
-            targets = (Target(number.label or "This number's own forward", number.forward_to),)
+        version = campaign.updated_at.isoformat() if campaign.updated_at else ""
+        if known is not None and version and known.campaign_version == version:
+            destinations, openings, holidays = known.destinations, known.openings, known.holidays
         else:
-            targets = tuple(
+            destinations = tuple(
                 Target(destination.label, destination.phone_number, destination.pk)
                 for destination in campaign.destinations.all()
             )
+            openings = tuple(
+                (each.weekday, each.opens.isoformat(), each.closes.isoformat())
+                for each in campaign.opening_hours.all()
+            )
+            holidays = tuple(holiday.date.isoformat() for holiday in campaign.holidays.all())
+        if number.forward_to:
+            targets = (Target(number.label or "This number's own forward", number.forward_to),)
+        else:
+            targets = destinations
         forward_after_hours = campaign.after_hours_action == Campaign.AfterHours.FORWARD
         return cls(
             tracking_number=number.phone_number,
@@ -90,18 +110,22 @@ class Route:
             voicemail_transcribe=campaign.voicemail_transcribe,
             record_calls=campaign.record_calls,
             recording_notice=campaign.recording_notice if campaign.record_calls else "",
-            openings=tuple(
-                (each.weekday, each.opens.isoformat(), each.closes.isoformat())
-                for each in campaign.opening_hours.all()
-            ),
-            holidays=tuple(holiday.date.isoformat() for holiday in campaign.holidays.all()),
+            openings=openings,
+            holidays=holidays,
             time_zone=campaign.time_zone,
             after_hours_number=campaign.after_hours_number if forward_after_hours else "",
+            destinations=destinations,
+            campaign_version=version,
         )
 
     @classmethod
     def from_cache(cls, data: dict) -> Route:
-        return cls(**{**data, "targets": tuple(Target(**target) for target in data["targets"])})
+        def targets(name: str) -> tuple[Target, ...]:
+            return tuple(Target(**target) for target in data[name])
+
+        return cls(
+            **{**data, "targets": targets("targets"), "destinations": targets("destinations")}
+        )
 
     @property
     def simultaneous(self) -> bool:
@@ -158,20 +182,21 @@ def route_for(called: str) -> Route | None:
     """
     if not _E164.fullmatch(called):
         return None
+    cached = cached_route(called)
     try:
         number = (
-            _with_campaign(TrackingNumber.objects)
+            TrackingNumber.objects.select_related("campaign")
             .filter(phone_number=called, is_active=True, campaign__is_active=True)
             .first()
         )
+        route = Route.of(number, known=cached) if number else None
     except DatabaseError:
-        cached = cached_route(called)
         if cached is None:
             raise
         logger.warning("Database unavailable: routing %s from the cache", called)
         return cached
-    route = Route.of(number) if number else None
-    _remember(called, route)
+    if route != cached:
+        _remember(called, route)
     return route
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from tracking import routing
 from tracking.models import Campaign, Destination, Holiday, OpeningHours, TrackingNumber
@@ -41,7 +42,9 @@ def number_deleted(sender, instance: TrackingNumber, **kwargs) -> None:
 @receiver(post_save, sender=Holiday)
 @receiver(post_delete, sender=Holiday)
 def campaign_part_changed(sender, instance, **kwargs) -> None:
-    # Destinations, hours and holidays are part of every route of their campaign.
+    # Destinations, hours and holidays are part of every route of their campaign. Stamping
+    # the campaign anew tells every cached route that its copy of them is out of date.
+    Campaign.objects.filter(pk=instance.campaign_id).update(updated_at=timezone.now())
     campaign = Campaign.objects.filter(pk=instance.campaign_id).first()
     if campaign is not None:
         routing.refresh_campaign(campaign)

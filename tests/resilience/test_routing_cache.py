@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from tracking.models import Campaign, TrackingNumber
@@ -106,3 +107,38 @@ def test_an_unknown_number_is_not_cached(db):
     assert route_for("+15125550177") is None
     assert cached_route("+15125550177") is None
     assert Campaign.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_cached_route_of_the_same_campaign_version_spares_three_queries(
+    number, django_assert_num_queries
+):
+    route_for("+15125550100")  # caches the route of the campaign as it is now
+    with django_assert_num_queries(1):
+        route_for("+15125550100")
+
+    cache.clear()
+    with django_assert_num_queries(4):
+        route = route_for("+15125550100")
+    assert [t.label for t in route.targets] == ["Front desk"]
+
+
+@pytest.mark.django_db
+def test_a_new_destination_is_routed_at_once_though_the_old_route_is_cached(number):
+    before = route_for("+15125550100")
+    number.campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+
+    after = route_for("+15125550100")
+
+    assert after.campaign_version != before.campaign_version
+    assert [t.label for t in after.targets] == ["Front desk", "Owner"]
+
+
+@pytest.mark.django_db
+def test_a_campaign_changed_behind_the_cache_is_still_routed_as_it_is_now(number):
+    route_for("+15125550100")
+    Campaign.objects.filter(pk=number.campaign_id).update(ring_timeout=45, accept_digit="9")
+
+    route = route_for("+15125550100")
+
+    assert (route.ring_timeout, route.accept_digit) == (45, "9")
