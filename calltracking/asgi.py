@@ -4,6 +4,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from calltracking.serving import require_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calltracking.settings")
 
 application = get_asgi_application()
+require_secret_key()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,15 +17,10 @@ SHOW_DEBUG = (
 )
 
 
-SHOW_DEBUG = (
-    "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
-)
-
-
-def _start(**env: str) -> subprocess.CompletedProcess:
+def _run(code: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     return subprocess.run(
-        [sys.executable, "-c", SHOW_DEBUG],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         # A developer's .env must not decide what production does.
         env={
@@ -38,10 +35,28 @@ def _start(**env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_it_refuses_to_start_without_a_secret_key_in_production():
-    result = _start()
+def _start(**env: str) -> subprocess.CompletedProcess:
+    return _run(SHOW_DEBUG, **env)
+
+
+@pytest.mark.parametrize("entry_point", ["calltracking.wsgi", "calltracking.asgi"])
+def test_it_refuses_to_serve_without_a_secret_key_in_production(entry_point):
+    result = _run(f"import {entry_point}")
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_commands_that_sign_nothing_run_without_a_secret_key():
+    checked = _run(
+        "from django.core.management import execute_from_command_line as run; "
+        "run(['manage.py', 'check'])"
+    )
+    assert checked.returncode == 0, checked.stderr
+    deploy = _run(
+        "from django.core.management import execute_from_command_line as run; "
+        "run(['manage.py', 'check', '--deploy'])"
+    )
+    assert "security.W009" in deploy.stderr + deploy.stdout, "the missing key is reported"
 
 
 def test_debug_is_off_unless_asked_for():
