@@ -87,18 +87,14 @@ def _encode(data: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(value) for name, value in data.items()}
 
 
-# Events spooled by the release before calls had legs, as this one writes them.
-_EARLIER_NAMES = {"whispered": {"dial_call_sid": "leg_sid"}}
-
-
 def _upgrade(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event spooled by the release before calls had legs, as this one writes it."""
     data = dict(data)
-    for old, new in _EARLIER_NAMES.get(kind, {}).items():
-        if old in data:
-            data[new] = data.pop(old)
     if kind == "start" and "destination" in data:
         destination = data.pop("destination")
         data["targets"] = [{"label": "", "phone_number": destination}] if destination else []
+    if kind == "whispered" and "dial_call_sid" in data:
+        data["leg_sid"] = data.pop("dial_call_sid")
     if kind in {"whispered", "decided"}:
         data.setdefault("leg", 0)
     if kind == "dial_finished":

@@ -59,8 +59,8 @@ def _leg(request: HttpRequest) -> int:
 
 
 def _positions(request: HttpRequest) -> list[int]:
-    values = [part for part in request.GET.get("legs", "0").split(",")[:MAX_LEGS]]
-    positions = [int(part) for part in values if part.isdigit() and int(part) < MAX_LEGS]
+    parts = request.GET.get("legs", "0").split(",")[:MAX_LEGS]
+    positions = [int(part) for part in parts if part.isdigit() and int(part) < MAX_LEGS]
     return positions or [0]
 
 
@@ -103,7 +103,8 @@ def _ring(
         )
         for position in positions
     ]
-    notice = route.recording_notice if first and route.record_calls else ""
+    # Route.recording_notice is empty unless the campaign records its calls.
+    notice = route.recording_notice if first else ""
     return twiml.response(
         twiml.ring(
             legs=legs,
