@@ -7,6 +7,7 @@ down a call to a known number still rings the business with its whisper.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import asdict, dataclass
@@ -15,7 +16,7 @@ from datetime import date, datetime, time
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from tracking import hours
+from tracking import hours, sql
 from tracking.announcement import CallerPlace, announcement
 from tracking.models import Campaign, TrackingNumber
 from tracking.services import Target
@@ -175,6 +176,31 @@ def _routable(number: TrackingNumber) -> bool:
     return number.is_active and number.campaign.is_active
 
 
+_NUMBER = sql.Columns(TrackingNumber, "n")
+_CAMPAIGN = sql.Columns(Campaign, "k")
+
+
+@functools.cache
+def _number_query() -> str:
+    return (
+        f"SELECT {_NUMBER.sql}, {_CAMPAIGN.sql} FROM {_NUMBER.table}"
+        f" JOIN {_CAMPAIGN.table} ON {_CAMPAIGN.column('id')} = {_NUMBER.column('campaign')}"
+        f" WHERE {_NUMBER.column('phone_number')} = %s"
+        f" AND {_NUMBER.column('is_active')} AND {_CAMPAIGN.column('is_active')}"
+    )
+
+
+def _active_number(called: str) -> TrackingNumber | None:
+    """The active number `called` of an active campaign, with its campaign: one query."""
+    rows = sql.fetch(_number_query(), [called])
+    if not rows:
+        return None
+    number = _NUMBER.instance(rows[0])
+    campaign = _CAMPAIGN.instance(rows[0], len(_NUMBER))
+    TrackingNumber.campaign.field.set_cached_value(number, campaign)
+    return number
+
+
 def route_for(called: str) -> Route | None:
     """The route of the number `called` (None: no active number of an active campaign).
 
@@ -184,11 +210,7 @@ def route_for(called: str) -> Route | None:
         return None
     cached = cached_route(called)
     try:
-        number = (
-            TrackingNumber.objects.select_related("campaign")
-            .filter(phone_number=called, is_active=True, campaign__is_active=True)
-            .first()
-        )
+        number = _active_number(called)
         route = Route.of(number, known=cached) if number else None
     except DatabaseError:
         if cached is None:

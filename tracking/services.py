@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tracking import notifications
-from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, CallLeg, Recording
+from tracking import notifications, sql
+from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, CallLeg, Campaign, Recording
 
 # Parent-leg statuses after which the call is over.
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -93,11 +94,10 @@ def call_start(
         )
         for position, target in enumerate(targets)
     ]
-    # No transaction: a retry (or the spool's replay) of a start that failed between the two
-    # inserts inserts what is missing, and nothing reaches a leg before the webhook answers.
-    Call.objects.bulk_create([row], ignore_conflicts=True)
-    if legs:
-        CallLeg.objects.bulk_create(legs, ignore_conflicts=True)
+    # One statement on PostgreSQL. Elsewhere no transaction is needed: a retry (or the spool's
+    # replay) of a start that failed between the two inserts inserts what is missing, and
+    # nothing reaches a leg before the webhook answers.
+    sql.run([sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])])
 
 
 @dataclass
@@ -117,12 +117,35 @@ class _Locked:
             self.changed.setdefault(leg.pk, set()).update(_fill(leg, facts))
 
 
-def _locked(sid: str) -> _Locked:
-    """Lock the call's row; Call.DoesNotExist if it is not logged (yet)."""
+_CALL = sql.Columns(Call, "c")
+_CAMPAIGN = sql.Columns(Campaign, "k")
+_LEG = sql.Columns(CallLeg, "l")
+
+
+@cache
+def _lock_query() -> str:
     # Lock the call row only: its campaign is read, never written, here. Its legs are only
-    # ever written under this lock, so they need none of their own.
-    call = Call.objects.select_for_update(of=("self",)).select_related("campaign").get(call_sid=sid)
-    return _Locked(call, list(CallLeg.objects.filter(call_id=sid)))
+    # ever written under this lock, so they need none of their own. (SQLite has no row locks:
+    # its transactions take the database's write lock as they begin.)
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {_CALL.sql}, {_CAMPAIGN.sql}, {_LEG.sql} FROM {_CALL.table}"
+        f" LEFT JOIN {_CAMPAIGN.table} ON {_CAMPAIGN.column('id')} = {_CALL.column('campaign')}"
+        f" LEFT JOIN {_LEG.table} ON {_LEG.column('call')} = {_CALL.column('call_sid')}"
+        f" WHERE {_CALL.column('call_sid')} = %s ORDER BY {_LEG.column('position')}{lock}"
+    )
+
+
+def _locked(sid: str) -> _Locked:
+    """Lock the call's row and read it with its campaign and legs, in one query;
+    Call.DoesNotExist if it is not logged (yet)."""
+    rows = sql.fetch(_lock_query(), [sid])
+    if not rows:
+        raise Call.DoesNotExist(sid)
+    call = _CALL.instance(rows[0])
+    Call.campaign.field.set_cached_value(call, _CAMPAIGN.instance(rows[0], len(_CALL)))
+    legs = [_LEG.instance(row, len(_CALL) + len(_CAMPAIGN)) for row in rows]
+    return _Locked(call, [leg for leg in legs if leg is not None])
 
 
 def _fill(row: models.Model, facts: dict[str, object]) -> list[str]:
@@ -145,10 +168,12 @@ def _voicemail_left(call: Call) -> bool:
 
 def _settle(locked: _Locked, **facts: object) -> Call:
     """Record `facts` on the call, save the legs' new facts, and re-derive every result and
-    the call's summary of them. The call returned carries `leg_results` (position → result),
-    for the webhook to tell the leg it answers whether it took the call."""
+    the call's summary of them, all written in one statement where the database allows. The
+    call returned carries `leg_results` (position → result), for the webhook to tell the leg
+    it answers whether it took the call."""
     call = locked.call
     changed = locked.call_changed | set(_fill(call, facts))
+    writes = []
     for leg in locked.legs:
         fields = locked.changed.get(leg.pk, set())
         result = leg.derive_result()
@@ -156,7 +181,7 @@ def _settle(locked: _Locked, **facts: object) -> Call:
             leg.result = result
             fields.add("result")
         if fields:
-            leg.save(update_fields=sorted(fields))
+            writes.append(sql.update(leg, sorted(fields)))
     taker = next((leg for leg in locked.legs if leg.result == CallLeg.Result.ACCEPTED), None)
     summary = {
         "answered_by": taker.label if taker else "",
@@ -174,7 +199,8 @@ def _settle(locked: _Locked, **facts: object) -> Call:
         call.outcome = outcome
         changed.add("outcome")
     if changed:
-        call.save(update_fields=[*sorted(changed), "updated_at"])
+        writes.append(sql.update(call, [*sorted(changed), "updated_at"]))
+    sql.run(writes)
     call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from tests.whisper.steps import CALLER, incoming
 from tracking.models import Call, CallLeg, Campaign, TrackingNumber
@@ -139,10 +140,10 @@ def test_twiml_links_are_built_on_the_public_base_url(client, settings, number):
 @pytest.mark.django_db
 def test_it_answers_within_a_small_query_budget(twilio, number, django_assert_max_num_queries):
     # 1 look-up of number and campaign (its destinations, hours and holidays come from the
-    # cached route of the same campaign version); 2 inserts (call, legs) that ignore a retry's
-    # conflict.
+    # cached route of the same campaign version); the inserts of the call and its legs, which
+    # ignore a retry's conflict: one statement on PostgreSQL, two on SQLite.
     incoming(twilio, sid="CA099")  # an earlier call cached the campaign's route
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
         incoming(twilio)
 
 

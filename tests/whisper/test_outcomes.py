@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.db import connection
 
 from tests.whisper.steps import answered, dial_done, incoming, pressed, status
 from tracking.models import Call
@@ -187,9 +188,10 @@ def test_dial_action_and_status_stay_within_their_query_budget(
     twilio, number, django_assert_max_num_queries
 ):
     response = incoming(twilio)
-    # Each: the call row locked, its legs read, a leg and the call updated, and the savepoint
-    # pair around them.
-    with django_assert_max_num_queries(6):
+    # Each: the call row locked and read with its campaign and legs; a leg and the call
+    # updated, in one statement on PostgreSQL (two on SQLite); the savepoint pair around them.
+    budget = 4 if connection.vendor == "postgresql" else 5
+    with django_assert_max_num_queries(budget):
         dial_done(twilio, response, DialCallStatus="no-answer")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(budget):
         status(twilio)

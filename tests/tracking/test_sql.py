@@ -1,0 +1,122 @@
+"""The hot path's hand-built SQL: rows read back as the ORM reads them, writes in one statement
+on PostgreSQL that all succeed or all fail, retries that insert nothing twice."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.forms.models import model_to_dict
+
+from tracking import sql
+from tracking.models import Call, CallLeg, Campaign
+
+STARTED = datetime(2026, 11, 24, 18, 30, 15, 123456, tzinfo=UTC)
+
+
+def _call(sid: str = "CA1", **fields) -> Call:
+    return Call(call_sid=sid, caller_number="+13125550123", started_at=STARTED, **fields)
+
+
+def _read(sid: str) -> tuple[Call, Campaign | None]:
+    calls, campaigns = sql.Columns(Call, "c"), sql.Columns(Campaign, "k")
+    rows = sql.fetch(
+        f"SELECT {calls.sql}, {campaigns.sql} FROM {calls.table}"
+        f" LEFT JOIN {campaigns.table} ON {campaigns.column('id')} = {calls.column('campaign')}"
+        f" WHERE {calls.column('call_sid')} = %s",
+        [sid],
+    )
+    return calls.instance(rows[0]), campaigns.instance(rows[0], len(calls))
+
+
+@pytest.mark.django_db
+def test_a_row_reads_back_as_the_orm_reads_it(campaign):
+    sql.run(
+        [
+            sql.insert_new(
+                [_call(campaign=campaign, dial_bridged=False, talk_seconds=30, after_hours=True)]
+            )
+        ]
+    )
+
+    call, joined = _read("CA1")
+
+    orm = Call.objects.get(call_sid="CA1")
+    assert model_to_dict(call) == model_to_dict(orm)
+    assert (call.pk, call.updated_at) == (orm.pk, orm.updated_at)
+    # Booleans as booleans, times aware (SQLite keeps them as text and integers).
+    assert call.dial_bridged is False and call.after_hours is True
+    assert call.started_at == STARTED and call.started_at.tzinfo is not None
+    assert model_to_dict(joined) == model_to_dict(Campaign.objects.get())
+
+
+@pytest.mark.django_db
+def test_an_outer_join_that_matched_nothing_reads_as_none(db):
+    sql.run([sql.insert_new([_call()])])
+
+    call, campaign = _read("CA1")
+
+    assert call.call_sid == "CA1"
+    assert campaign is None
+
+
+@pytest.mark.django_db
+def test_an_insert_skips_rows_already_there_and_inserts_the_rest(db):
+    sql.run([sql.insert_new([_call("CA1", caller_name="First")])])
+
+    sql.run([sql.insert_new([_call("CA1", caller_name="Retry"), _call("CA2")])])
+
+    assert dict(Call.objects.values_list("call_sid", "caller_name")) == {
+        "CA1": "First",
+        "CA2": "",
+    }
+
+
+@pytest.mark.django_db
+def test_an_update_writes_the_named_fields_and_stamps_the_row(db):
+    sql.run([sql.insert_new([_call()])])
+    call = Call.objects.get()
+    before = call.updated_at
+    call.outcome, call.caller_name = Call.Outcome.ACCEPTED, "Not saved"
+
+    sql.run([sql.update(call, ["outcome", "updated_at"])])
+
+    saved = Call.objects.get()
+    assert (saved.outcome, saved.caller_name) == (Call.Outcome.ACCEPTED, "")
+    assert saved.updated_at > before
+
+
+@pytest.mark.django_db
+def test_a_call_and_its_legs_are_inserted_in_one_statement_on_postgresql(
+    db, django_assert_num_queries
+):
+    call = _call()
+    legs = [CallLeg(call_id="CA1", position=n, phone_number=f"+1512555019{n}") for n in (0, 1)]
+    statements = 1 if connection.vendor == "postgresql" else 2
+
+    with django_assert_num_queries(statements):
+        sql.run([sql.insert_new([call]), sql.insert_new(legs)])
+
+    assert list(CallLeg.objects.values_list("call_id", "position")) == [("CA1", 0), ("CA1", 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_run_together_all_fail_together(db):
+    # PostgreSQL runs them as one statement, atomic in itself; elsewhere it takes the caller's
+    # transaction.
+    together = nullcontext() if connection.vendor == "postgresql" else transaction.atomic()
+    sql.run([sql.insert_new([_call("CA1"), _call("CA2")])])
+    first, second = Call.objects.order_by("call_sid")
+    first.outcome = Call.Outcome.ACCEPTED
+    second.call_sid = "CA1"  # breaks the unique call SID: the whole write must be refused
+
+    with pytest.raises(IntegrityError), together:
+        sql.run([sql.update(first, ["outcome"]), sql.update(second, ["call_sid"])])
+
+    assert set(Call.objects.values_list("call_sid", "outcome")) == {
+        ("CA1", Call.Outcome.IN_PROGRESS),
+        ("CA2", Call.Outcome.IN_PROGRESS),
+    }
+

@@ -1,0 +1,140 @@
+"""Reads and writes of whole rows in as few round trips to the database as it allows.
+
+Every webhook runs while a caller waits, and every statement it sends is a round trip, which
+under load costs more than the ORM's convenience is worth. So the webhooks' hot path reads a
+call with its campaign and legs in one SELECT, and writes whatever changed in one statement:
+PostgreSQL runs several INSERTs or UPDATEs as one, each in a WITH clause; SQLite, which has
+no round trips to save, runs them one after another.
+
+The SQL is built from the models' metadata, and values go in and out through the fields' and
+the backend's own conversions, so the instances read here are those the ORM would build.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, models
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+class Columns:
+    """The concrete columns of `model` under a table alias, and the instance their values make."""
+
+    def __init__(self, model: type[models.Model], alias: str) -> None:
+        self.model = model
+        self.alias = alias
+        self.table = f"{quote(model._meta.db_table)} {alias}"
+        self.fields = list(model._meta.concrete_fields)
+        self.attnames = [field.attname for field in self.fields]
+        self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
+        self._pk = self.fields.index(model._meta.pk)
+        self._converters: list[tuple[int, list, Any]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def column(self, name: str) -> str:
+        return f"{self.alias}.{quote(self.model._meta.get_field(name).column)}"
+
+    def instance(self, row: Sequence[Any], start: int = 0) -> models.Model | None:
+        """The instance of the values in `row` from `start` on, in column order; None for an
+        outer join's no match."""
+        values = list(row[start : start + len(self.fields)])
+        if values[self._pk] is None:
+            return None
+        for position, converters, column in self._conversions():
+            value = values[position]
+            for converter in converters:
+                value = converter(value, column, connection)
+            values[position] = value
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, values)
+
+    def _conversions(self) -> list[tuple[int, list, Any]]:
+        # As the ORM's compiler does: the backend's converters (SQLite's text datetimes, say),
+        # then the field's own. Worked out once, on first use.
+        if self._converters is None:
+            conversions = []
+            for position, field in enumerate(self.fields):
+                column = field.get_col(self.alias)
+                converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+                    connection
+                )
+                if converters:
+                    conversions.append((position, converters, column))
+            self._converters = conversions
+        return self._converters
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: list[Any]
+
+
+def _db_value(field: models.Field, row: models.Model, add: bool) -> Any:
+    return field.get_db_prep_save(field.pre_save(row, add), connection)
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], count: int) -> tuple[str, tuple[models.Field, ...]]:
+    meta = model._meta
+    fields = tuple(field for field in meta.concrete_fields if field is not meta.auto_field)
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * count)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"
+    return sql, fields
+
+
+def insert_new(rows: Sequence[models.Model]) -> Statement:
+    """INSERT of `rows` (all of one model) that skips each row a unique constraint already
+    holds, so a retried webhook inserts nothing twice. Primary keys are the database's."""
+    sql, fields = _insert_sql(type(rows[0]), len(rows))
+    return Statement(sql, [_db_value(field, row, True) for row in rows for field in fields])
+
+
+@functools.cache
+def _update_sql(
+    model: type[models.Model], names: tuple[str, ...]
+) -> tuple[str, tuple[models.Field, ...]]:
+    meta = model._meta
+    fields = tuple(meta.get_field(name) for name in names)
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    return sql, fields
+
+
+def update(row: models.Model, names: Iterable[str]) -> Statement:
+    """UPDATE of the fields `names` of one saved row, by its primary key."""
+    sql, fields = _update_sql(type(row), tuple(names))
+    return Statement(sql, [*(_db_value(field, row, False) for field in fields), row.pk])
+
+
+def run(statements: Sequence[Statement]) -> None:
+    """Run the statements in order; on PostgreSQL as one statement (one round trip), whose
+    parts all succeed or all fail. Elsewhere, atomic only inside the caller's transaction."""
+    if not statements:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            *first, last = statements
+            prefix = ", ".join(f"s{n} AS ({each.sql})" for n, each in enumerate(first))
+            cursor.execute(
+                f"WITH {prefix} {last.sql}" if first else last.sql,
+                [param for each in statements for param in each.params],
+            )
+        else:
+            for each in statements:
+                cursor.execute(each.sql, each.params)
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
