@@ -98,6 +98,13 @@ else:
             "options": f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=5000)}",
         }
     )
+    # Every webhook sends the same few statements: prepared once per connection, PostgreSQL
+    # skips parsing and planning them again. A pooler that cannot keep prepared statements
+    # (PgBouncer before 1.21 in transaction mode) needs DB_PREPARED_STATEMENTS=false.
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 
 # Routing (number → campaign → destination, whisper words) is kept here too, so that calls still
 # ring the business while the database is down. The default is on local disk, shared by every

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,3 +63,19 @@ def test_commands_that_sign_nothing_run_without_a_secret_key():
 def test_debug_is_off_unless_asked_for():
     assert _start(SECRET_KEY="x" * 50).stdout.strip() == "False"
     assert _start(DEBUG="true").stdout.strip() == "True"
+
+
+DATABASE_OPTIONS = (
+    "import django, json; django.setup(); from django.conf import settings; "
+    "print(json.dumps(sorted(settings.DATABASES['default']['OPTIONS'])))"
+)
+
+
+def test_postgresql_prepares_statements_unless_a_pooler_cannot_keep_them():
+    url = "postgres://calls@db.example.com:5432/calls"
+
+    default = _run(DATABASE_OPTIONS, DATABASE_URL=url)
+    pooled = _run(DATABASE_OPTIONS, DATABASE_URL=url, DB_PREPARED_STATEMENTS="false")
+
+    assert {"server_side_binding", "prepare_threshold"} <= set(json.loads(default.stdout))
+    assert not {"server_side_binding", "prepare_threshold"} & set(json.loads(pooled.stdout))

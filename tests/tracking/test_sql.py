@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 
+from tests.whisper.steps import incoming
 from tracking import sql
 from tracking.models import Call, CallLeg, Campaign
 
@@ -120,3 +121,15 @@ def test_writes_run_together_all_fail_together(db):
         ("CA2", Call.Outcome.IN_PROGRESS),
     }
 
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db
+def test_webhooks_reuse_prepared_statements_on_postgresql(twilio, number):
+    for n in range(8):
+        incoming(twilio, sid=f"CA{n}")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("tracking_trackingnumber" in statement for statement in prepared), prepared
+    assert any("INSERT INTO" in statement for statement in prepared), prepared
