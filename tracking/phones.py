@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,9 +38,15 @@ def normalize(raw: str) -> str:
     Twilio sends `anonymous`, `+266696687`, empty strings or worse in `From`: those are kept as
     given so that the call is still logged and routed.
     """
-    raw = raw.strip()
+    return _normalized(raw.strip(), settings.PHONE_DEFAULT_REGION)
+
+
+# Every call to a tracking number names it again, and callers call again: parsing is the
+# costly part of reading a webhook's parameters.
+@functools.lru_cache(maxsize=4096)
+def _normalized(raw: str, region: str) -> str:
     try:
-        number = phonenumbers.parse(raw, settings.PHONE_DEFAULT_REGION)
+        number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return raw
     if not phonenumbers.is_possible_number(number):
