@@ -123,29 +123,42 @@ _LEG = sql.Columns(CallLeg, "l")
 
 
 @cache
-def _lock_query() -> str:
-    # Lock the call row only: its campaign is read, never written, here. Its legs are only
-    # ever written under this lock, so they need none of their own. (SQLite has no row locks:
-    # its transactions take the database's write lock as they begin.)
-    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+def _lock_query(with_legs: bool) -> str:
+    """The call with its campaign, and its legs (`with_legs`: only calls that have some).
+
+    The call and its legs are locked, not the campaign, which is read and never written here.
+    Under PostgreSQL's READ COMMITTED, a statement that waited for a lock sees the new version
+    of each row it locked, but every other row as it was when the statement began: legs read
+    unlocked, while another event of the call wrote them, would be out of date. (SQLite has no
+    row locks: its transactions take the database's write lock as they begin.)
+    """
+    campaign = (
+        f" LEFT JOIN {_CAMPAIGN.table} ON {_CAMPAIGN.column('id')} = {_CALL.column('campaign')}"
+    )
+    where = f" WHERE {_CALL.column('call_sid')} = %s"
+    if not with_legs:
+        lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+        return f"SELECT {_CALL.sql}, {_CAMPAIGN.sql} FROM {_CALL.table}{campaign}{where}{lock}"
+    lock = " FOR UPDATE OF c, l" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {_CALL.sql}, {_CAMPAIGN.sql}, {_LEG.sql} FROM {_CALL.table}"
-        f" LEFT JOIN {_CAMPAIGN.table} ON {_CAMPAIGN.column('id')} = {_CALL.column('campaign')}"
-        f" LEFT JOIN {_LEG.table} ON {_LEG.column('call')} = {_CALL.column('call_sid')}"
-        f" WHERE {_CALL.column('call_sid')} = %s ORDER BY {_LEG.column('position')}{lock}"
+        f" JOIN {_LEG.table} ON {_LEG.column('call')} = {_CALL.column('call_sid')}{campaign}"
+        f"{where} ORDER BY {_LEG.column('position')}{lock}"
     )
 
 
 def _locked(sid: str) -> _Locked:
-    """Lock the call's row and read it with its campaign and legs, in one query;
-    Call.DoesNotExist if it is not logged (yet)."""
-    rows = sql.fetch(_lock_query(), [sid])
+    """Lock the call's row and its legs and read them with the campaign: one query, or two
+    for a call that rings nobody. Call.DoesNotExist if it is not logged (yet)."""
+    rows = sql.fetch(_lock_query(with_legs=True), [sid]) or sql.fetch(
+        _lock_query(with_legs=False), [sid]
+    )
     if not rows:
         raise Call.DoesNotExist(sid)
     call = _CALL.instance(rows[0])
     Call.campaign.field.set_cached_value(call, _CAMPAIGN.instance(rows[0], len(_CALL)))
-    legs = [_LEG.instance(row, len(_CALL) + len(_CAMPAIGN)) for row in rows]
-    return _Locked(call, [leg for leg in legs if leg is not None])
+    legs_from = len(_CALL) + len(_CAMPAIGN)
+    return _Locked(call, [_LEG.instance(row, legs_from) for row in rows if len(row) > legs_from])
 
 
 def _fill(row: models.Model, facts: dict[str, object]) -> list[str]:
