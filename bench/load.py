@@ -4,7 +4,9 @@ Each simulated call makes Twilio's requests in order, every one signed: incoming
 press, dial action, status callback (calls nobody answers skip the whisper). The load comes from
 separate processes. The framework floor, a bare Django view returning a fixed TwiML document on
 the same server and settings, is measured in the same run, and our throughput is reported as a
-ratio of it. Afterwards every call must have exactly one row with the outcome it was driven to.
+ratio of it. So is the write floor: the same view making one durable INSERT, the least a webhook
+that logs a call can do. Afterwards every call must have exactly one row with the outcome it was
+driven to.
 
     python -m bench.load [--concurrency 32] [--seconds 15]
 """
@@ -130,10 +132,16 @@ def _call(
     )
 
 
-def _floor_request(twilio: Twilio, timings: dict[str, list[float]]) -> None:
-    status, _, seconds = twilio.post("/bench/floor/", {"CallSid": "CAFLOOR"})
+def _floor_request(twilio: Twilio, timings: dict[str, list[float]], sid: str) -> None:
+    status, _, seconds = twilio.post("/bench/floor/", {"CallSid": sid})
     assert status == 200
     timings.setdefault("floor", []).append(seconds)
+
+
+def _write_floor_request(twilio: Twilio, timings: dict[str, list[float]], sid: str) -> None:
+    status, _, seconds = twilio.post("/bench/write-floor/", {"CallSid": sid})
+    assert status == 200
+    timings.setdefault("write-floor", []).append(seconds)
 
 
 def _client(job: tuple[str, int, int, int, float, float]) -> dict:
@@ -150,12 +158,14 @@ def _client(job: tuple[str, int, int, int, float, float]) -> dict:
         for n in itertools.count():
             if time.monotonic() > deadline:
                 break
+            sid = f"CA{mode[0]}{index:02d}{slot:03d}{n:07d}".ljust(34, "0")
             try:
                 if mode == "floor":
-                    _floor_request(twilio, timings)
+                    _floor_request(twilio, timings, sid)
+                elif mode == "write-floor":
+                    _write_floor_request(twilio, timings, sid)
                 else:
                     plan = PLAN[n % len(PLAN)]
-                    sid = f"CA{mode[0]}{index:02d}{slot:03d}{n:07d}".ljust(34, "0")
                     _call(twilio, sid, NUMBERS[n % len(NUMBERS)], plan, timings, pace)
                     calls.append((sid, EXPECTED[plan]))
             except Exception as error:  # recorded and reported: a benchmark must not hide them
@@ -253,12 +263,17 @@ def main() -> None:
     try:
         server.manage("migrate", "--noinput")
         server.manage("shell", "-c", SETUP.format(numbers=NUMBERS))
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("CREATE TABLE bench_floor (call_sid text PRIMARY KEY)")
         server.start()
         _drive("calls", server.port, 4, 1, 2.0)  # warm up workers, connections and caches
         with psycopg.connect(database_url, autocommit=True) as connection:
             connection.execute("TRUNCATE tracking_recording, tracking_callleg, tracking_call")
 
         floor = _drive("floor", server.port, args.concurrency, args.processes, args.seconds)
+        write_floor = _drive(
+            "write-floor", server.port, args.concurrency, args.processes, args.seconds
+        )
         calls = _drive("calls", server.port, args.concurrency, args.processes, args.seconds)
         paced = _drive(
             "paced", server.port, args.concurrency, args.processes, args.seconds * 2, args.pace
@@ -270,6 +285,7 @@ def main() -> None:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     floor_rps = len(floor["timings"]["floor"]) / floor["seconds"]
+    write_floor_rps = len(write_floor["timings"]["write-floor"]) / write_floor["seconds"]
     requests = sum(len(values) for values in calls["timings"].values())
     rps = requests / calls["seconds"]
     result = {
@@ -282,10 +298,14 @@ def main() -> None:
         "webhook_requests_per_second": round(rps, 1),
         "floor_requests_per_second": round(floor_rps, 1),
         "ratio_to_floor": round(rps / floor_rps, 2),
+        "write_floor_requests_per_second": round(write_floor_rps, 1),
+        "write_floor_ratio_to_floor": round(write_floor_rps / floor_rps, 2),
+        "ratio_to_write_floor": round(rps / write_floor_rps, 2),
         "latency_ms": {
             name: percentiles(values) for name, values in sorted(calls["timings"].items())
         },
         "floor_latency_ms": percentiles(floor["timings"]["floor"]),
+        "write_floor_latency_ms": percentiles(write_floor["timings"]["write-floor"]),
         "all_webhooks_latency_ms": percentiles(
             [v for values in calls["timings"].values() for v in values]
         ),
@@ -302,8 +322,10 @@ def main() -> None:
                 [v for values in paced["timings"].values() for v in values]
             ),
         },
-        "errors": len(calls["errors"]) + len(floor["errors"]) + len(paced["errors"]),
-        "first_errors": (calls["errors"] + floor["errors"] + paced["errors"])[:5],
+        "errors": sum(len(phase["errors"]) for phase in (floor, write_floor, calls, paced)),
+        "first_errors": [
+            error for phase in (floor, write_floor, calls, paced) for error in phase["errors"]
+        ][:5],
         "rows": check,
     }
     print(json.dumps(result, indent=2))

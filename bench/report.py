@@ -42,6 +42,7 @@ def render_load(result: dict) -> str:
         *result["latency_ms"].items(),
         ("all webhooks", result["all_webhooks_latency_ms"]),
         ("floor (bare Django view)", result["floor_latency_ms"]),
+        ("write floor (bare view, one INSERT)", result["write_floor_latency_ms"]),
     ]:
         latency.append([name, p["n"], p["p50"], p["p95"], p["p99"], p["max"]])
     rows = result["rows"]
@@ -65,6 +66,12 @@ def render_load(result: dict) -> str:
                     ["webhook requests per second", result["webhook_requests_per_second"]],
                     ["floor requests per second", result["floor_requests_per_second"]],
                     ["**ratio to the floor**", f"**{result['ratio_to_floor']}**"],
+                    [
+                        "write floor requests per second (bare view, one INSERT)",
+                        result["write_floor_requests_per_second"],
+                    ],
+                    ["write floor's ratio to the floor", result["write_floor_ratio_to_floor"]],
+                    ["**ratio to the write floor**", f"**{result['ratio_to_write_floor']}**"],
                     ["request errors", result["errors"]],
                     ["calls driven / rows", f"{rows['calls']} / {rows['rows']}"],
                     [

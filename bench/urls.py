@@ -1,3 +1,4 @@
+from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -19,4 +20,21 @@ def floor(request):
     return HttpResponse(FIXED_TWIML, content_type="text/xml")
 
 
-urlpatterns = [path("bench/floor/", floor), *app_urlpatterns]
+@csrf_exempt
+@require_POST
+def write_floor(request):
+    """The least a webhook that logs a call can do: one durable single-row write, no
+    signature, no ORM, a fixed TwiML answer."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_floor (call_sid) VALUES (%s) ON CONFLICT DO NOTHING",
+            [request.POST.get("CallSid", "")],
+        )
+    return HttpResponse(FIXED_TWIML, content_type="text/xml")
+
+
+urlpatterns = [
+    path("bench/floor/", floor),
+    path("bench/write-floor/", write_floor),
+    *app_urlpatterns,
+]
