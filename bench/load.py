@@ -132,16 +132,14 @@ def _call(
     )
 
 
-def _floor_request(twilio: Twilio, timings: dict[str, list[float]], sid: str) -> None:
-    status, _, seconds = twilio.post("/bench/floor/", {"CallSid": sid})
-    assert status == 200
-    timings.setdefault("floor", []).append(seconds)
+# The baselines: a bare view, and the same view making one INSERT first.
+FLOORS = {"floor": "/bench/floor/", "write-floor": "/bench/write-floor/"}
 
 
-def _write_floor_request(twilio: Twilio, timings: dict[str, list[float]], sid: str) -> None:
-    status, _, seconds = twilio.post("/bench/write-floor/", {"CallSid": sid})
+def _floor_request(twilio: Twilio, timings: dict[str, list[float]], mode: str, sid: str) -> None:
+    status, _, seconds = twilio.post(FLOORS[mode], {"CallSid": sid})
     assert status == 200
-    timings.setdefault("write-floor", []).append(seconds)
+    timings.setdefault(mode, []).append(seconds)
 
 
 def _client(job: tuple[str, int, int, int, float, float]) -> dict:
@@ -160,10 +158,8 @@ def _client(job: tuple[str, int, int, int, float, float]) -> dict:
                 break
             sid = f"CA{mode[0]}{index:02d}{slot:03d}{n:07d}".ljust(34, "0")
             try:
-                if mode == "floor":
-                    _floor_request(twilio, timings, sid)
-                elif mode == "write-floor":
-                    _write_floor_request(twilio, timings, sid)
+                if mode in FLOORS:
+                    _floor_request(twilio, timings, mode, sid)
                 else:
                     plan = PLAN[n % len(PLAN)]
                     _call(twilio, sid, NUMBERS[n % len(NUMBERS)], plan, timings, pace)
