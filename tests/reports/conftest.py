@@ -17,6 +17,22 @@ DAY1 = date(2026, 3, 2)
 DAY2 = date(2026, 3, 3)
 PERIOD = Period(DAY1, DAY2)
 
+# The figures of every report table and CSV, after its own key columns.
+HEADERS = [
+    "Calls",
+    "Screened",
+    "Accepted",
+    "Rejected",
+    "No response",
+    "Missed",
+    "Abandoned",
+    "Voicemail",
+    "After hours",
+    "Acceptance rate",
+    "Connect rate",
+    "Avg talk seconds",
+]
+
 _sids = itertools.count(1)
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.reports.conftest import DAY1, DAY2, PERIOD, figures
+from tests.reports.conftest import DAY1, DAY2, HEADERS, PERIOD, figures
 from tracking import selectors
 from tracking.selectors import DESTINATION_FIGURES, FIGURES, Period
 
@@ -168,20 +168,7 @@ def test_campaign_csv_has_the_voicemail_and_after_hours_columns(
 ):
     rows = _csv(marketer_client, reports_url, "campaigns")
 
-    assert rows[0][1:] == [
-        "Calls",
-        "Screened",
-        "Accepted",
-        "Rejected",
-        "No response",
-        "Missed",
-        "Abandoned",
-        "Voicemail",
-        "After hours",
-        "Acceptance rate",
-        "Connect rate",
-        "Avg talk seconds",
-    ]
+    assert rows[0][1:] == HEADERS
     assert rows[1:] == [
         ["Billboard", "3", "1", "1", "0", "0", "1", "1", "0", "1", "1.0000", "0.3333", "90.0"],
         ["Plumbing", "5", "3", "2", "0", "0", "1", "0", "2", "2", "0.6667", "0.4000", "45.0"],

@@ -11,24 +11,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from tests.reports.conftest import DAY1, DAY2, at
+from tests.reports.conftest import DAY1, DAY2, HEADERS, at
 from tracking.models import Campaign
 
 PERIOD_QUERY = {"start": DAY1.isoformat(), "end": DAY2.isoformat()}
-HEADERS = [
-    "Calls",
-    "Screened",
-    "Accepted",
-    "Rejected",
-    "No response",
-    "Missed",
-    "Abandoned",
-    "Voicemail",
-    "After hours",
-    "Acceptance rate",
-    "Connect rate",
-    "Avg talk seconds",
-]
 
 
 def _csv(client, url: str, table: str, **query) -> list[list[str]]:
