@@ -20,13 +20,14 @@ from tests.whisper.steps import (
     recorded,
     recording_ready,
     status,
+    twilio_timestamp,
 )
 from tracking.models import Call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-TS = "Tue, 24 Nov 2026 10:00:00 +0000"
+TS = twilio_timestamp()
 
 
 def _declined_call(twilio, sid: str) -> list[ET.Element | int]:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from tests.twilio_signing import TwilioPoster, path_of, twiml
 
 CALLER = "+13125550123"
 TRACKING = "+15125550100"
+
+
+def twilio_timestamp(seconds_ago: int = 60) -> str:
+    """A `Timestamp` as Twilio writes it (RFC 2822), a moment before now: the status webhook
+    ignores times too far from its clock, so a fixed date would stop working with time."""
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds_ago)
+    return format_datetime(at)
 
 
 def incoming(twilio: TwilioPoster, sid: str = "CA100", **params: str) -> ET.Element:

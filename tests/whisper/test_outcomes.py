@@ -7,10 +7,10 @@ import itertools
 import pytest
 from django.db import connection
 
-from tests.whisper.steps import answered, dial_done, incoming, pressed, status
+from tests.whisper.steps import answered, dial_done, incoming, pressed, status, twilio_timestamp
 from tracking.models import Call
 
-TS = "Tue, 24 Nov 2026 10:00:00 +0000"
+TS = twilio_timestamp()
 
 
 def _row() -> dict:

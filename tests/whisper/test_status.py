@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.whisper.steps import incoming, status
+from tests.whisper.steps import incoming, status, twilio_timestamp
 from tracking.models import Call
 
 
@@ -12,7 +12,7 @@ from tracking.models import Call
 def test_the_end_time_and_duration_are_recorded(twilio, number):
     incoming(twilio)
 
-    status(twilio, CallDuration="61", Timestamp="Tue, 24 Nov 2026 10:00:00 +0000")
+    status(twilio, CallDuration="61", Timestamp=twilio_timestamp())
 
     call = Call.objects.get()
     assert call.duration_seconds == 61
