@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "tracking",
     "whisper",
+    # Background jobs and the outbound webhooks they deliver.
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +131,15 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="calls@localhost")
 # Seconds an SMTP server gets to answer: a notice must never hold a webhook up for long.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=5)
+
+# Background jobs (django-tasks, the backport of Django's tasks API): written to the database in
+# the transaction of the change that causes them, and worked by `manage.py run_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Outbound webhooks: seconds a receiver gets to answer, and how long a rotated-out secret still
+# signs deliveries beside the new one.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -13,7 +13,7 @@ from functools import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tracking import notifications, sql
+from tracking import outbox, sql, tasks
 from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, CallLeg, Campaign, Recording
 
 # Parent-leg statuses after which the call is over.
@@ -97,7 +97,15 @@ def call_start(
     # One statement on PostgreSQL. Elsewhere no transaction is needed: a retry (or the spool's
     # replay) of a start that failed between the two inserts inserts what is missing, and
     # nothing reaches a leg before the webhook answers.
-    sql.run([sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])])
+    statements = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])]
+    if not outbox.wanted(outbox.STARTED):
+        sql.run(statements)
+        return
+    # Someone listens: their job commits with the call, or neither does. A retry publishes
+    # again, and the listener makes one event of it.
+    with transaction.atomic():
+        sql.run(statements)
+        outbox.publish(sid, outbox.STARTED)
 
 
 @dataclass
@@ -179,9 +187,10 @@ def _voicemail_left(call: Call) -> bool:
     return any(recording.is_message for recording in call.recordings.all())
 
 
-def _settle(locked: _Locked, **facts: object) -> Call:
+def _settle(locked: _Locked, *, touched: bool = False, **facts: object) -> Call:
     """Record `facts` on the call, save the legs' new facts, and re-derive every result and
-    the call's summary of them, all written in one statement where the database allows. The
+    the call's summary of them, all written in one statement where the database allows
+    (`touched`: the caller wrote something of the call's too, a recording say). The
     call returned carries `leg_results` (position → result), for the webhook to tell the leg
     it answers whether it took the call."""
     call = locked.call
@@ -214,8 +223,17 @@ def _settle(locked: _Locked, **facts: object) -> Call:
     if changed:
         writes.append(sql.update(call, [*sorted(changed), "updated_at"]))
     sql.run(writes)
+    if writes or touched:
+        _tell(call)
     call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
+
+
+def _tell(call: Call) -> None:
+    """Tell listeners an ended call changed; inside the write's transaction. A call still in
+    progress is told once, at its start, and again when it ends."""
+    if call.ended_at is not None:
+        outbox.publish(call.call_sid, outbox.CHANGED)
 
 
 def _best_decision(legs: list[CallLeg]) -> str:
@@ -350,7 +368,7 @@ def recording_stored(
         return None
     with transaction.atomic():
         locked = _locked(sid)
-        recording, _ = Recording.objects.get_or_create(
+        recording, created = Recording.objects.get_or_create(
             recording_sid=_fit(Recording, "recording_sid", recording_sid),
             defaults={
                 "call_id": locked.call.call_sid,
@@ -372,9 +390,9 @@ def recording_stored(
             recording.save(update_fields=changed)
         # The message itself shows the caller reached voicemail, should that report be late.
         voicemail_at = recording.created_at if kind == Recording.Kind.VOICEMAIL else None
-        call = _settle(locked, voicemail_at=voicemail_at)
-    if notify:
-        _notify_after_commit(call)
+        call = _settle(locked, touched=bool(changed) or created, voicemail_at=voicemail_at)
+        if notify:
+            _notify_later(call)
     return call
 
 
@@ -396,8 +414,9 @@ def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str
         )
         if changed:
             recording.save(update_fields=changed)
+            _tell(locked.call)
         call = locked.call
-    _notify_after_commit(call)
+        _notify_later(call)
     return call
 
 
@@ -414,13 +433,14 @@ def call_status_changed(
             duration_seconds=duration_seconds,
             ended_at=at or timezone.now(),
         )
-    _notify_after_commit(call)
+        _notify_later(call)
     return call
 
 
-def _notify_after_commit(call: Call) -> None:
-    """E-mail the notice `call` may now be owed, once its facts are committed. A campaign with
-    nobody to tell (most) costs nothing more; a failure is logged and never reaches Twilio."""
+def _notify_later(call: Call) -> None:
+    """Queue the e-mail `call` may now be owed, in the write's transaction: a background job
+    sends it, so no caller waits on a mail server and no notice is lost with the process. A
+    campaign with nobody to tell (most) costs nothing more."""
     if call.campaign is None or not call.campaign.recipients or call.notified_at is not None:
         return
-    transaction.on_commit(lambda: notifications.notify_if_due(call.pk), robust=True)
+    tasks.notify_call.enqueue(call.pk)

@@ -76,3 +76,10 @@ def local_minute(call: Call) -> datetime:
     """When the call started, to the minute, by its campaign's clock."""
     moment = call.started_at.astimezone(hours.zone(call.campaign.time_zone))
     return moment.replace(second=0, microsecond=0, tzinfo=None)
+
+
+@pytest.fixture(autouse=True)
+def _notices_sent_as_soon_as_queued(settings):
+    """These tests are about what a notice says and when it is due: the job that sends it runs
+    the moment it is queued (tests/jobs shows it queued and worked by the worker instead)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
