@@ -24,11 +24,14 @@ dev-venv: $(VENV)/.dev
 	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 	@echo "Wrote .env for local development (DEBUG=true and a generated SECRET_KEY)."
 
-# Local development server on SQLite, with demo data on first start.
+# Local development server on SQLite, with demo data on first start, and the background
+# worker beside it (it stops with the server).
 run: venv .env
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo --if-empty
 	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
+	DEBUG=$${DEBUG:-true} $(PY) manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite; DATABASE_URL=postgres://… runs it on PostgreSQL.

@@ -201,7 +201,7 @@ def _turn_off(endpoint: Endpoint, reason: str, now: datetime) -> None:
 
 
 def tell_admins(endpoint: Endpoint, reason: str) -> None:
-    """E-mail the superusers (and ADMINS) that an endpoint was turned off."""
+    """E-mail the superusers (and settings.ADMINS, if any) that an endpoint was turned off."""
     users = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
     recipients = sorted({user.email for user in users} | {email for _, email in settings.ADMINS})
     if not recipients:

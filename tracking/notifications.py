@@ -6,8 +6,9 @@ never send it twice. A send that fails is logged and gives the claim back, for t
 again; it never touches anything else on the call. (A process killed between the claim and the
 send loses that notice: once is better than twice.)
 
-The services ask for a notice after each write that may make one due (`notify_if_due`); what
-only time makes due is sent by the sweep, which operators run from cron every few minutes:
+The services queue a job (`tracking.tasks.notify_call`, which runs `notify_if_due`) with each
+write that may make a notice due; what only time makes due is sent by the sweep, a periodic job
+the worker runs every few minutes (jobs/schedule.py):
 1. A voicemail is due once its message is reported, or, when the campaign transcribes
    messages, once the transcription is reported or RECORDING_GRACE after the message.
 2. A missed call is due once the call has ended, or, when the caller was offered voicemail,

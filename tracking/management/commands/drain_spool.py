@@ -1,7 +1,8 @@
 """Replay call events that were spooled while the database was unavailable.
 
-Web processes replay their own spool in the background; run this from cron (or after an
-outage) to make sure nothing waits, and to clear events whose call never came.
+Web processes replay their own spool in the background, and the worker drains the spool of its
+own machine every few minutes; run this after an outage, or from cron on a web server with no
+worker beside it, to make sure nothing waits and to clear events whose call never came.
 """
 
 from django.core.management.base import BaseCommand

@@ -1,8 +1,8 @@
 """Send the voicemail and missed-call e-mails still owed.
 
-Most notices go out as a call's webhooks come in. Run this from cron every few minutes (with
-`drain_spool`) for the rest: a missed call that was offered voicemail, a voicemail whose
-transcription never came, and notices whose sending failed.
+Most notices go out (as jobs) as a call's webhooks come in; the worker runs this same sweep every
+few minutes for the rest: a missed call that was offered voicemail, a voicemail whose
+transcription never came, and notices whose sending failed. By hand, it sends them now.
 """
 
 from django.core.management.base import BaseCommand
