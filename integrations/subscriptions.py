@@ -68,10 +68,10 @@ class _Listener:
     def wants(self, kind: str) -> bool:
         return bool(EVENTS_OF.get(kind, set()) & subscribed())
 
-    def publish(self, call_sid: str, kind: str) -> None:
+    def jobs(self, call_sid: str, kind: str) -> list[outbox.Job]:
         from integrations import tasks
 
-        tasks.publish_call_events.enqueue(call_sid, kind)
+        return [(tasks.publish_call_events, (call_sid, kind))]
 
 
 listener = _Listener()

@@ -6,6 +6,7 @@ facts are recorded once (the first report wins) and the outcome is re-derived fr
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -13,6 +14,7 @@ from functools import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from jobs import queue
 from tracking import outbox, sql, tasks
 from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, CallLeg, Campaign, Recording
 
@@ -97,15 +99,23 @@ def call_start(
     # One statement on PostgreSQL. Elsewhere no transaction is needed: a retry (or the spool's
     # replay) of a start that failed between the two inserts inserts what is missing, and
     # nothing reaches a leg before the webhook answers.
-    statements = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])]
-    if not outbox.wanted(outbox.STARTED):
-        sql.run(statements)
-        return
-    # Someone listens: their job commits with the call, or neither does. A retry publishes
-    # again, and the listener makes one event of it.
-    with transaction.atomic():
-        sql.run(statements)
-        outbox.publish(sid, outbox.STARTED)
+    # A listener's job (tracking.outbox) is written with the call, or neither is. A retry
+    # writes it again, and the listener makes one event of it.
+    writes = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])]
+    _run_with_jobs(writes, outbox.jobs(sid, outbox.STARTED))
+
+
+def _run_with_jobs(writes: list[sql.Statement], jobs: list[outbox.Job]) -> None:
+    """Run `writes` and enqueue `jobs` with them, atomically: as one statement on PostgreSQL,
+    else in a transaction (the caller's, if it has one). Without jobs, as before."""
+    rows = [queue.statement(task, *args) for task, args in jobs]
+    one_statement = connection.vendor == "postgresql" and all(rows)
+    alone = not jobs or one_statement or connection.in_atomic_block
+    with contextlib.nullcontext() if alone else transaction.atomic():
+        sql.run([*writes, *(row for row in rows if row is not None)])
+        for (task, args), row in zip(jobs, rows, strict=True):
+            if row is None:
+                task.enqueue(*args)
 
 
 @dataclass
@@ -222,18 +232,15 @@ def _settle(locked: _Locked, *, touched: bool = False, **facts: object) -> Call:
         changed.add("outcome")
     if changed:
         writes.append(sql.update(call, [*sorted(changed), "updated_at"]))
-    sql.run(writes)
-    if writes or touched:
-        _tell(call)
+    _run_with_jobs(writes, _jobs_of_change(call) if writes or touched else [])
     call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
 
 
-def _tell(call: Call) -> None:
-    """Tell listeners an ended call changed; inside the write's transaction. A call still in
-    progress is told once, at its start, and again when it ends."""
-    if call.ended_at is not None:
-        outbox.publish(call.call_sid, outbox.CHANGED)
+def _jobs_of_change(call: Call) -> list[outbox.Job]:
+    """What listeners do when an ended call changed. A call in progress is told of once, at
+    its start, and again when it ends."""
+    return outbox.jobs(call.call_sid, outbox.CHANGED) if call.ended_at is not None else []
 
 
 def _best_decision(legs: list[CallLeg]) -> str:
@@ -414,7 +421,7 @@ def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str
         )
         if changed:
             recording.save(update_fields=changed)
-            _tell(locked.call)
+            _run_with_jobs([], _jobs_of_change(locked.call))
         call = locked.call
         _notify_later(call)
     return call
