@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integrations import payloads, tasks
@@ -21,6 +22,9 @@ from tracking.models import Call
 logger = logging.getLogger(__name__)
 
 PING = "webhook.test"
+
+# How long the delivery log keeps events (they hold callers' numbers, like the call log).
+EVENT_LOG_DAYS = 30
 
 
 def call_events_publish(*, call_sid: str, kind: str, now: datetime | None = None) -> list[Event]:
@@ -127,3 +131,18 @@ def endpoint_rotate_secret(*, endpoint: Endpoint, now: datetime | None = None) -
     beside it for WEBHOOK_SECRET_OVERLAP_HOURS."""
     overlap = timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
     return endpoint.rotate_secret(overlap, now)
+
+
+def event_log_prune(*, now: datetime | None = None) -> int:
+    """Delete events older than EVENT_LOG_DAYS (or than the calls' retention period, if shorter)
+    with their deliveries and attempts, unless a delivery is still under way; how many."""
+    now = now or timezone.now()
+    days = EVENT_LOG_DAYS
+    if settings.CALL_RETENTION_DAYS > 0:
+        days = min(days, settings.CALL_RETENTION_DAYS)
+    busy = Delivery.objects.filter(
+        event=OuterRef("pk"), status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    )
+    old = Event.objects.filter(created_at__lt=now - timedelta(days=days)).exclude(Exists(busy))
+    deleted = old.delete()[1]
+    return deleted.get(Event._meta.label, 0)

@@ -37,3 +37,11 @@ def tell_admins_endpoint_off(endpoint_id: int, reason: str) -> None:
     endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
     if endpoint is not None:
         delivery.tell_admins(endpoint, reason)
+
+
+@task()
+def prune_event_log() -> int:
+    """Periodic (daily): forget events (with their deliveries) past the log's keeping time."""
+    from integrations import services
+
+    return services.event_log_prune()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks.base import Task
 
 from integrations import tasks as integration_tasks
+from jobs import tasks as jobs_tasks
 from jobs.models import PeriodicJob
 from tracking import tasks as tracking_tasks
 
@@ -35,6 +36,8 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(tracking_tasks.send_due_notices, timedelta(minutes=5)),
         Periodic(tracking_tasks.drain_spool, timedelta(minutes=5)),
         Periodic(integration_tasks.recover_stalled_deliveries, timedelta(minutes=1)),
+        Periodic(integration_tasks.prune_event_log, timedelta(days=1)),
+        Periodic(jobs_tasks.prune_finished_jobs, timedelta(days=1)),
     ]
     if settings.CALL_RETENTION_DAYS > 0:
         jobs.append(Periodic(tracking_tasks.purge_calls, timedelta(days=1)))

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations import delivery as sending
 from integrations import services
-from integrations.models import Delivery, Endpoint
+from integrations.models import Delivery, Endpoint, Event
 from tests.support.jobs import queued, work
 from tests.support.receiver import Reply
 
@@ -176,3 +176,21 @@ def test_secrets_are_standard_webhooks_secrets(endpoint):
     assert endpoint.secret.startswith("whsec_")
     assert len(base64.b64decode(endpoint.secret.removeprefix("whsec_"))) == 32
     assert Endpoint.objects.create(url="https://example.com/").secret != endpoint.secret
+
+
+def test_the_log_forgets_old_events_but_not_one_still_being_delivered(pending, settings):
+    settings.CALL_RETENTION_DAYS = 0
+    Event.objects.update(created_at=timezone.now() - timedelta(days=40))
+    assert services.event_log_prune() == 0, "its delivery is pending"
+
+    sending.attempt(pending.pk)
+    assert services.event_log_prune() == 1
+    assert not Delivery.objects.exists()
+
+
+def test_the_log_keeps_events_no_longer_than_the_calls_are_kept(endpoint, settings):
+    settings.CALL_RETENTION_DAYS = 7
+    Event.objects.create(type="call.started", call_sid="CA1", payload={})
+    Event.objects.update(created_at=timezone.now() - timedelta(days=8))
+
+    assert services.event_log_prune() == 1

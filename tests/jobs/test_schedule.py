@@ -7,9 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from integrations import tasks as integration_tasks
+from integrations.models import Event
 from jobs import schedule
+from jobs import tasks as jobs_tasks
 from jobs.models import PeriodicJob
-from tests.support.jobs import queued
+from tests.support.jobs import queued, work
 
 pytestmark = pytest.mark.django_db
 
@@ -18,20 +21,22 @@ SWEEPS = [
     "tracking.tasks.drain_spool",
     "tracking.tasks.send_due_notices",
 ]
+DAILY = ["integrations.tasks.prune_event_log", "jobs.tasks.prune_finished_jobs"]
 
 
 def test_each_periodic_job_is_enqueued_once_per_period(settings):
     settings.CALL_RETENTION_DAYS = 0
     now = timezone.now()
 
-    assert sorted(schedule.enqueue_due(now)) == SWEEPS
+    assert sorted(schedule.enqueue_due(now)) == sorted(SWEEPS + DAILY)
     assert schedule.enqueue_due(now) == [], "a second worker looking at once finds nothing due"
     assert schedule.enqueue_due(now + timedelta(seconds=59)) == []
     assert schedule.enqueue_due(now + timedelta(minutes=1)) == [
         "integrations.tasks.recover_stalled_deliveries"
     ]
     assert sorted(schedule.enqueue_due(now + timedelta(minutes=5))) == SWEEPS
-    assert len(queued()) == 3 + 1 + 3
+    assert len(queued()) == 5 + 1 + 3
+    assert sorted(schedule.enqueue_due(now + timedelta(days=1))) == sorted(SWEEPS + DAILY)
 
 
 def test_purging_is_daily_once_a_retention_period_is_set(settings):
@@ -50,3 +55,15 @@ def test_a_worker_that_lost_the_race_enqueues_nothing(settings):
     PeriodicJob.objects.update(next_run_at=now + timedelta(minutes=5))
 
     assert schedule.enqueue_due(now + timedelta(minutes=1)) == []
+
+
+def test_the_daily_prunes_run_as_jobs(settings):
+    old = Event.objects.create(type="webhook.test", payload={}, created_at=timezone.now())
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    Event.objects.create(type="webhook.test", payload={})
+
+    integration_tasks.prune_event_log.enqueue()
+    jobs_tasks.prune_finished_jobs.enqueue()
+
+    assert work() == ["prune_event_log", "prune_finished_jobs"]
+    assert Event.objects.count() == 1
