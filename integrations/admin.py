@@ -191,6 +191,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The log stays whole; the daily prune forgets old events.
+        return False
+
     def has_send_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_endpoint")
 

@@ -155,7 +155,7 @@ class Attempt(models.Model):
     number = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField("latency (ms)", null=True, blank=True)
     # The receiver's answer, cut short: untrusted text, only ever shown escaped.
     response_excerpt = models.TextField(blank=True)
     error = models.CharField(max_length=300, blank=True)

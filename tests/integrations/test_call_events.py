@@ -24,6 +24,7 @@ from tests.whisper.steps import (
     transcribed,
 )
 from tracking import events, outbox
+from tracking.models import Call
 from tracking.services import IncomingCall, Target, call_start
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +242,20 @@ def test_a_new_endpoint_is_used_at_once_though_subscriptions_were_cached(twilio,
     work()
 
     assert [r.payload["data"]["id"] for r in receiver.received] == ["CA100"]
+
+
+def test_an_app_that_changes_a_call_publishes_it_as_call_updated(
+    twilio, number, endpoint, receiver
+):
+    _accepted_call(twilio)
+    work()
+
+    with transaction.atomic():  # e.g. a spam mark from the API, in its own transaction
+        Call.objects.filter(call_sid="CA100").update(caller_name="SPAM LIKELY")
+        outbox.publish("CA100", outbox.CHANGED)
+    work()
+
+    update = receiver.received[-1].payload
+    assert update["type"] == "call.updated"
+    assert update["data"]["changes"] == ["caller"]
+    assert update["data"]["caller"]["name"] == "SPAM LIKELY"
