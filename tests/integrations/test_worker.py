@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from tests.support.receiver import Receiver, Reply
@@ -47,10 +49,21 @@ print(Delivery.objects.update(lease_until=F("lease_until") - gone))
 
 
 class Site:
+    """The app's environment around a database of its own: a file on SQLite, or (when the suite
+    runs on PostgreSQL) a database created for the test on the same server."""
+
     def __init__(self, folder) -> None:
+        self.postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+        self.database = f"ct_worker_{os.getpid()}_{folder.name[-12:]}".replace("-", "_").lower()
+        if self.postgres:
+            server = urlsplit(os.environ["DATABASE_URL"])
+            url = urlunsplit(server._replace(path=f"/{self.database}"))
+            self._admin("CREATE DATABASE {}")
+        else:
+            url = f"sqlite:///{folder / 'db.sqlite3'}"
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+            "DATABASE_URL": url,
             "SECRET_KEY": "worker-test",
             "DEBUG": "false",
             "CACHE_URL": f"filecache://{folder / 'cache'}",
@@ -59,6 +72,17 @@ class Site:
             "ENV_FILE": "/dev/null",
         }
         self.worker: subprocess.Popen | None = None
+
+    def _admin(self, statement: str) -> None:
+        with psycopg.connect(
+            urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres")),
+            autocommit=True,
+        ) as connection:
+            connection.execute(statement.format(self.database))
+
+    def remove(self) -> None:
+        if self.postgres:
+            self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -97,9 +121,12 @@ class Site:
 @pytest.fixture
 def site(tmp_path):
     site = Site(tmp_path)
-    site.manage("migrate", "--noinput")
-    yield site
-    site.stop_worker(signal.SIGKILL)
+    try:
+        site.manage("migrate", "--noinput")
+        yield site
+    finally:
+        site.stop_worker(signal.SIGKILL)
+        site.remove()
 
 
 @pytest.fixture
