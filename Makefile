@@ -46,3 +46,4 @@ lint: dev-venv
 bench: dev-venv
 	$(PY) -m bench.load
 	$(PY) -m bench.scale
+	$(PY) -m bench.webhooks

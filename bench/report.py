@@ -109,7 +109,30 @@ def render_scale(result: dict) -> str:
     )
 
 
-RENDER = {"load": render_load, "scale": render_scale}
+def render_webhooks(result: dict) -> str:
+    rows = [["webhook", "no endpoint, median ms", "one endpoint, median ms", "ratio"]]
+    for hook in ("incoming", "status"):
+        rows.append(
+            [
+                hook,
+                result["median_ms"]["none"][hook],
+                result["median_ms"]["endpoint"][hook],
+                result["ratio"][hook],
+            ]
+        )
+    return "\n".join(
+        [
+            f"Measured {result['when']} on {result['machine']}, in process on PostgreSQL, "
+            f"{result['repeats']} alternating rounds of {result['calls']} calls each way; jobs "
+            f"written per call: {result['jobs_per_call']['none']:g} without an endpoint, "
+            f"{result['jobs_per_call']['endpoint']:g} with one.",
+            "",
+            _table(rows),
+        ]
+    )
+
+
+RENDER = {"load": render_load, "scale": render_scale, "webhooks": render_webhooks}
 
 
 def write_section(name: str, result: dict) -> None:
