@@ -36,6 +36,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(tracking_tasks.send_due_notices, timedelta(minutes=5)),
         Periodic(tracking_tasks.drain_spool, timedelta(minutes=5)),
         Periodic(integration_tasks.recover_stalled_deliveries, timedelta(minutes=1)),
+        Periodic(jobs_tasks.requeue_stalled_jobs, timedelta(minutes=5)),
         Periodic(integration_tasks.prune_event_log, timedelta(days=1)),
         Periodic(jobs_tasks.prune_finished_jobs, timedelta(days=1)),
     ]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from integrations import tasks as integration_tasks
 from integrations.models import Event
@@ -13,11 +14,13 @@ from jobs import schedule
 from jobs import tasks as jobs_tasks
 from jobs.models import PeriodicJob
 from tests.support.jobs import queued, work
+from tracking import tasks as tracking_tasks
 
 pytestmark = pytest.mark.django_db
 
 SWEEPS = [
     "integrations.tasks.recover_stalled_deliveries",
+    "jobs.tasks.requeue_stalled_jobs",
     "tracking.tasks.drain_spool",
     "tracking.tasks.send_due_notices",
 ]
@@ -35,7 +38,7 @@ def test_each_periodic_job_is_enqueued_once_per_period(settings):
         "integrations.tasks.recover_stalled_deliveries"
     ]
     assert sorted(schedule.enqueue_due(now + timedelta(minutes=5))) == SWEEPS
-    assert len(queued()) == 5 + 1 + 3
+    assert len(queued()) == 6 + 1 + 4
     assert sorted(schedule.enqueue_due(now + timedelta(days=1))) == sorted(SWEEPS + DAILY)
 
 
@@ -67,3 +70,16 @@ def test_the_daily_prunes_run_as_jobs(settings):
 
     assert work() == ["prune_event_log", "prune_finished_jobs"]
     assert Event.objects.count() == 1
+
+
+def test_a_job_a_dead_worker_left_running_runs_again():
+    tracking_tasks.send_due_notices.enqueue()
+    job = DBTaskResult.objects.get()
+    job.claim("a worker that died")
+    DBTaskResult.objects.update(started_at=timezone.now() - timedelta(minutes=14))
+    jobs_tasks.requeue_stalled_jobs.call()
+    assert work() == [], "it may still be running"
+
+    DBTaskResult.objects.update(started_at=timezone.now() - timedelta(minutes=16))
+    assert jobs_tasks.requeue_stalled_jobs.call() == 1
+    assert work() == ["send_due_notices"]
