@@ -98,9 +98,9 @@ def call_start(
     ]
     # One statement on PostgreSQL. Elsewhere no transaction is needed: a retry (or the spool's
     # replay) of a start that failed between the two inserts inserts what is missing, and
-    # nothing reaches a leg before the webhook answers.
-    # A listener's job (tracking.outbox) is written with the call, or neither is. A retry
-    # writes it again, and the listener makes one event of it.
+    # nothing reaches a leg before the webhook answers. A listener's job (tracking.outbox) is
+    # written with the call or not at all (then in a transaction); a retry writes it again,
+    # and the listener makes one event of it.
     writes = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])]
     _run_with_jobs(writes, outbox.jobs(sid, outbox.STARTED))
 
