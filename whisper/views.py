@@ -48,34 +48,46 @@ def _url(request: HttpRequest, name: str, call_sid: str, tracking_number: str, *
     return public_url(request, f"{reverse(name)}?{query}")
 
 
+def _query(request: HttpRequest) -> TwilioParams:
+    """The query string of a URL our own TwiML named: read with the same strict rules."""
+    return TwilioParams(request.GET)
+
+
+def _call_param(request: HttpRequest) -> str:
+    return _query(request).text("call", limit=64)
+
+
+def _to_param(request: HttpRequest) -> str:
+    return _query(request).text("to", limit=32)
+
+
 def _parent_sid(request: HttpRequest, params: TwilioParams) -> str:
-    return request.GET.get("call", "")[:64] or params.parent_call_sid or params.call_sid
+    return _call_param(request) or params.parent_call_sid or params.call_sid
 
 
 def _leg(request: HttpRequest) -> int:
     """The position of the destination a request is about (URLs from before legs: 0)."""
-    value = request.GET.get("leg", "")
-    return int(value) if value.isdigit() and int(value) < MAX_LEGS else 0
+    leg = _query(request).integer("leg", maximum=MAX_LEGS - 1)
+    return 0 if leg is None else leg
 
 
 def _positions(request: HttpRequest) -> list[int]:
-    parts = request.GET.get("legs", "0").split(",")[:MAX_LEGS]
-    positions = [int(part) for part in parts if part.isdigit() and int(part) < MAX_LEGS]
-    return positions or [0]
+    if "legs" not in request.GET:
+        return [0]
+    return _query(request).integers("legs", maximum=MAX_LEGS - 1, count=MAX_LEGS) or [0]
 
 
 def _planned(request: HttpRequest) -> int:
-    value = request.GET.get("of", "")
-    return int(value) if value.isdigit() and int(value) <= MAX_LEGS else 1
+    return _query(request).integer("of", maximum=MAX_LEGS) or 1
 
 
 def _cached_route(request: HttpRequest) -> Route | None:
-    return routing.cached_route(request.GET.get("to", "")[:32])
+    return routing.cached_route(_to_param(request))
 
 
 def _route(request: HttpRequest) -> Route | None:
     """The call's route: from the cache (kept in step with every change), else the database."""
-    to = request.GET.get("to", "")[:32]
+    to = _to_param(request)
     return routing.cached_route(to) or routing.route_for(to)
 
 
@@ -180,10 +192,12 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
     try:
         call = TwilioParams(request.POST).incoming_call()
         route = routing.cached_route(call.called)
+        event, targets = _start_event(call, route)
+        if call.sid:
+            # Without a route the call is logged as unmatched, as the caller heard it.
+            events.put("start", event)
         if route is None:
             return twiml.response(twiml.not_in_service())
-        event, targets = _start_event(call, route)
-        events.put("start", event)
         return _begin(request, call.sid, route, targets)
     except Exception:
         logger.exception("Could not route %s from the cache", request.path)
@@ -208,8 +222,8 @@ def fallback(request: HttpRequest) -> HttpResponse:
     database may be what failed, so this routes from the cache and spools the call's start."""
     logger.error(
         "Voice URL failed for %s (Twilio error %s); answering from the fallback",
-        request.POST.get("CallSid", "")[:64],
-        request.POST.get("ErrorCode", "")[:16],
+        TwilioParams(request.POST).call_sid,
+        TwilioParams(request.POST).text("ErrorCode", limit=16),
     )
     return _forward_from_cache(request)
 
@@ -219,7 +233,7 @@ def _screen(request: HttpRequest, parent_sid: str, *, words: str, voice: str, la
         request,
         "whisper:decide",
         parent_sid,
-        request.GET.get("to", "")[:32],
+        _to_param(request),
         leg=_leg(request),
     )
     return twiml.response(
@@ -256,7 +270,7 @@ def _screen_from_cache(request: HttpRequest, parent_sid: str) -> HttpResponse:
 
 
 def _screen_fallback(request: HttpRequest) -> HttpResponse:
-    return _screen_from_cache(request, request.GET.get("call", "")[:64])
+    return _screen_from_cache(request, _call_param(request))
 
 
 @twilio_webhook(fallback=_screen_fallback)
@@ -286,7 +300,7 @@ def screen(request: HttpRequest) -> HttpResponse:
 def _decide_from_cache(request: HttpRequest) -> HttpResponse:
     route = _cached_route(request)
     accept = route.accept_digit if route else DEFAULT_ACCEPT_DIGIT
-    digits = request.POST.get("Digits", "")[:1]
+    digits = TwilioParams(request.POST).text("Digits")[:1]
     return twiml.response(twiml.bridge() if digits and digits == accept else twiml.hang_up())
 
 
@@ -319,7 +333,7 @@ def leg_status(request: HttpRequest) -> HttpResponse:
     params = TwilioParams(request.POST)
     events.record(
         "leg_ended",
-        sid=request.GET.get("call", "")[:64] or params.parent_call_sid,
+        sid=_call_param(request) or params.parent_call_sid,
         leg=_leg(request),
         leg_sid=params.call_sid,
         leg_status=params.text("CallStatus"),
@@ -328,10 +342,17 @@ def leg_status(request: HttpRequest) -> HttpResponse:
 
 
 def _after_dial_from_cache(request: HttpRequest) -> HttpResponse:
+    params = TwilioParams(request.POST)
     route = _cached_route(request)
-    if route is None or request.POST.get("DialBridged") == "true":
+    # Bridged: the call is over. `canceled`: the caller hung up, and Twilio would ignore
+    # anything more; no voicemail was offered.
+    if route is None or params.boolean("DialBridged") or _caller_gone(params):
         return twiml.response(twiml.hang_up())
-    return _after_unanswered(request, request.GET.get("call", "")[:64], route)
+    return _after_unanswered(request, _call_param(request), route)
+
+
+def _caller_gone(params: TwilioParams) -> bool:
+    return params.text("DialCallStatus") == "canceled"
 
 
 @twilio_webhook(fallback=_after_dial_from_cache)
@@ -353,8 +374,7 @@ def dial_done(request: HttpRequest) -> HttpResponse:
     if call is None:
         return _after_dial_from_cache(request)
     taken = CallLeg.Result.ACCEPTED in call.leg_results.values()
-    # `canceled`: the caller hung up; Twilio would ignore anything more.
-    if taken or dial_status == "canceled" or call.campaign is None:
+    if taken or _caller_gone(params) or call.campaign is None:
         return twiml.response(twiml.hang_up())
     route = _route(request)
     if route is None:
@@ -405,7 +425,7 @@ def voicemail_done(request: HttpRequest) -> HttpResponse:
 @twilio_webhook(fallback=_no_content)
 def recording(request: HttpRequest) -> HttpResponse:
     """Recording status callback: a voicemail or a conversation is ready at Twilio."""
-    _recording_event(request, TwilioParams(request.POST), request.GET.get("kind", "")[:16])
+    _recording_event(request, TwilioParams(request.POST), _query(request).text("kind", limit=16))
     return HttpResponse(status=204)
 
 
@@ -417,7 +437,7 @@ def transcription(request: HttpRequest) -> HttpResponse:
         "transcription",
         sid=_parent_sid(request, params),
         recording_sid=params.text("RecordingSid"),
-        text=params.data.get("TranscriptionText", "")[:5000].strip(),
+        text=params.text("TranscriptionText", limit=5000),
         status=params.text("TranscriptionStatus"),
     )
     return HttpResponse(status=204)
