@@ -160,6 +160,23 @@ def pending() -> list[Path]:
     return sorted(directory.glob("*.json"))
 
 
+def purge_unwritable(*, older_than: datetime) -> int:
+    """Delete events set aside as never writable (`.bad`) before `older_than`: they hold
+    callers' data, kept no longer than the calls themselves."""
+    directory = Path(settings.CALL_SPOOL_DIR)
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for path in directory.glob("*.bad"):
+        try:
+            if path.stat().st_mtime < older_than.timestamp():
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 @dataclass
 class DrainReport:
     written: int = 0

@@ -426,3 +426,26 @@ def _media_error(response: requests.Response, sid: str, doing: str) -> TwilioErr
             status=status,
         )
     return _plain_words(status, code, twilio_says, doing)
+
+
+def recording_delete(*, sid: str) -> None:
+    """Delete recording `sid` on Twilio, with its transcriptions (separate resources there,
+    which outlive the recording). One already gone counts as deleted; a SID that is not a
+    recording SID names nothing Twilio could hold."""
+    if not _RECORDING_SID.fullmatch(sid):
+        return
+    api = client()
+    doing = f"deleting recording {sid}"
+    transcriptions = _gone_ok(doing, lambda: api.recordings(sid).transcriptions.list()) or []
+    for transcription in transcriptions:
+        _gone_ok(doing, lambda sid=transcription.sid: api.transcriptions(sid).delete())
+    _gone_ok(doing, lambda: api.recordings(sid).delete())
+
+
+def _gone_ok(doing: str, request: Callable[[], T]) -> T | None:
+    try:
+        return _call(doing, request)
+    except TwilioError as error:
+        if error.not_found:
+            return None
+        raise

@@ -30,6 +30,13 @@ ROUTES = [
     ("POST", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "update"),
     ("DELETE", re.compile(API + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$"), "delete"),
     ("GET", re.compile(API + r"/Recordings/(?P<sid>RE\w+)\.mp3$"), "media"),
+    ("DELETE", re.compile(API + r"/Recordings/(?P<sid>RE\w+)\.json$"), "delete_recording"),
+    (
+        "GET",
+        re.compile(API + r"/Recordings/(?P<sid>RE\w+)/Transcriptions\.json$"),
+        "transcriptions",
+    ),
+    ("DELETE", re.compile(API + r"/Transcriptions/(?P<sid>TR\w+)\.json$"), "delete_transcription"),
 ]
 BYTE_RANGE = re.compile(r"bytes=(?P<first>\d*)-(?P<last>\d*)$")
 
@@ -81,6 +88,8 @@ class FakeTwilio:
     for_sale: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     owned: dict[str, dict] = field(default_factory=dict)
     recordings: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # Transcription SID → (its recording's SID, its text).
+    transcriptions: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     next_sids: list[str] = field(default_factory=list)
@@ -114,6 +123,13 @@ class FakeTwilio:
     def record(self, sid: str, audio: bytes, content_type: str = "audio/mpeg") -> None:
         """A recording on the account, served as Twilio serves `<sid>.mp3`."""
         self.recordings[sid] = (audio, content_type)
+
+    def transcribe(self, recording_sid: str, text: str) -> str:
+        """A transcription of a recording on the account; its SID."""
+        self._counter += 1
+        sid = f"TR{self._counter:032x}"
+        self.transcriptions[sid] = (recording_sid, text)
+        return sid
 
     def fail_next(
         self,
@@ -248,6 +264,40 @@ class FakeTwilio:
             content_type,
             {"Accept-Ranges": "bytes", "Content-Range": f"bytes {first}-{last}/{len(audio)}"},
         )
+
+    def _delete_recording(self, received, *, account, sid):
+        if sid not in self.recordings:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        del self.recordings[sid]
+        return 204, None
+
+    def _transcriptions(self, received, *, account, sid):
+        base = f"/2010-04-01/Accounts/{account}/Recordings/{sid}/Transcriptions.json"
+        found = [
+            {
+                "sid": tsid,
+                "account_sid": account,
+                "recording_sid": recording,
+                "transcription_text": text,
+                "status": "completed",
+                "uri": f"/2010-04-01/Accounts/{account}/Transcriptions/{tsid}.json",
+            }
+            for tsid, (recording, text) in self.transcriptions.items()
+            if recording == sid
+        ]
+        return 200, {
+            "transcriptions": found,
+            "page": 0,
+            "page_size": 50,
+            "uri": base,
+            "next_page_uri": None,
+        }
+
+    def _delete_transcription(self, received, *, account, sid):
+        if sid not in self.transcriptions:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        del self.transcriptions[sid]
+        return 204, None
 
 
 def _apply(record: dict, form: dict[str, str]) -> None:

@@ -1,8 +1,10 @@
 """Apply the retention policy to call logs: callers' numbers are personal data.
 
-By default old calls are anonymised (caller number, name and ZIP code blanked, voicemails and
-recordings with their transcriptions removed from the log), which keeps every report figure;
---delete removes them altogether.
+By default old calls are anonymised: whatever could lead back to the caller goes (number, name,
+place, the Twilio SIDs of the call and its legs, which Twilio maps back to the caller, and the
+voicemails and recordings with their transcriptions, deleted on Twilio too); what the reports
+count stays (campaign, number, times, durations, outcome, each destination's result). --delete
+removes the calls altogether. Spooled call events that could never be written go too.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from tracking.models import Call, Recording
+from tracking import events
+from tracking.models import Call
+from tracking.privacy import ANONYMISED_PREFIX, calls_anonymise, calls_delete
 
-BATCH = 5000
-PERSONAL = {"caller_number": "", "caller_name": "", "caller_zip": ""}
+BATCH = 1000
 
 
 class Command(BaseCommand):
@@ -34,25 +36,36 @@ class Command(BaseCommand):
             raise CommandError(
                 "No retention period: set CALL_RETENTION_DAYS or pass --days N (N > 0)."
             )
-        cutoff = timezone.now() - timedelta(days=days)
+        try:
+            cutoff = timezone.now() - timedelta(days=days)
+        except OverflowError:
+            raise CommandError(
+                f"{days} days ago is before the calendar begins: pass a smaller --days."
+            ) from None
         old = Call.objects.filter(started_at__lt=cutoff)
         if not delete:
-            recorded = Exists(Recording.objects.filter(call_id=OuterRef("call_sid")))
-            old = old.filter(
-                ~Q(caller_number="") | ~Q(caller_name="") | ~Q(caller_zip="") | recorded
-            )
+            old = old.exclude(call_sid__startswith=ANONYMISED_PREFIX)
+        action = "delete" if delete else "anonymise"
         if dry_run:
-            action = "delete" if delete else "anonymise"
             self.stdout.write(f"would {action} {old.count()} calls older than {days} days")
             return
-        done = 0
+        done, failed = 0, set()
         # In batches, so a large backlog never holds a long lock on the call table.
-        while sids := list(old.order_by().values_list("call_sid", flat=True)[:BATCH]):
-            batch = Call.objects.filter(call_sid__in=sids)
-            if delete:
-                done += batch.delete()[1].get(Call._meta.label, 0)
-            else:
-                Recording.objects.filter(call_id__in=sids).delete()
-                done += batch.update(**PERSONAL)
-        action = "deleted" if delete else "anonymised"
-        self.stdout.write(f"{action} {done} calls older than {days} days")
+        while sids := list(
+            old.exclude(call_sid__in=failed).order_by().values_list("call_sid", flat=True)[:BATCH]
+        ):
+            result = (calls_delete if delete else calls_anonymise)(call_sids=sids)
+            done += result.done
+            failed.update(result.failed)
+            for error in result.errors:
+                self.stderr.write(error)
+        done_word = "deleted" if delete else "anonymised"
+        self.stdout.write(f"{done_word} {done} calls older than {days} days")
+        removed = events.purge_unwritable(older_than=cutoff)
+        if removed:
+            self.stdout.write(f"removed {removed} spooled events that could not be written")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} calls kept as they were: their recordings could not be deleted "
+                "on Twilio. Run the command again once Twilio is reachable."
+            )
