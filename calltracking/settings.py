@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "jobs",
     "integrations",
+    "signin",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "calltracking.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "calltracking.urls"
@@ -84,6 +86,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=5000)
+# The longest a webhook waits on PostgreSQL, per connect or round trip, before it answers from
+# the routing cache and spools its event: well inside Twilio's 15 s.
+WEBHOOK_DB_TIMEOUT = env.float("WEBHOOK_DB_TIMEOUT", default=2.0)
+# After PostgreSQL failed or timed out, a process fails at once for this long before trying it
+# again, so that a hung database costs one timeout, not one per request.
+DB_RETRY_SECONDS = env.float("DB_RETRY_SECONDS", default=5.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two webhooks of one call
     # serialise instead of failing with "database is locked" half-way through.
@@ -97,10 +106,21 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     # A caller waits while a webhook runs and Twilio gives up after 15 s: a database that does
     # not answer must fail fast, so the call is routed from the cache and its events spooled.
+    # This backend bounds every wait on an open connection too (calltracking/postgresql).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "calltracking.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=3),
-            "options": f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=5000)}",
+            "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+            # A peer that vanished (a dead host, a cut network) is noticed on an idle
+            # connection within about 10 s, and data it never acknowledges within
+            # DB_TCP_USER_TIMEOUT_MS, instead of the operating system's minutes.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 2,
+            "tcp_user_timeout": env.int("DB_TCP_USER_TIMEOUT_MS", default=5000),
         }
     )
     # Every webhook sends the same few statements: prepared once per connection, PostgreSQL
@@ -167,8 +187,8 @@ if DEBUG:
 
 LOGIN_URL = "admin:login"
 
-# Admin sign-in: after this many failures for one username (or ten times as many from one
-# address) within the window, further attempts are refused until the window has passed.
+# Admin sign-in: after this many attempts for one username from one address within the window
+# (a right password starts the count again), further ones are refused until it has passed.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
 
@@ -201,6 +221,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_client_errors": {"()": "calltracking.logs.OneLineClientErrors"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

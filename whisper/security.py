@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, remove_port
+
+from calltracking.postgresql import wait_limit
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +31,25 @@ def public_url(request: HttpRequest, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
+def _signed_urls(url: str) -> list[str]:
+    """The URL as we see it, then the same with or without an explicit :443 or :80: Twilio
+    signs with one or the other (its own validator tries both). [] for a malformed URL, such
+    as one whose Host header names port 99999."""
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        return []
+    return list(dict.fromkeys([url, remove_port(parsed), add_port(parsed)]))
+
+
 def has_valid_signature(request: HttpRequest) -> bool:
+    """Whether X-Twilio-Signature is Twilio's for this request.
+
+    As twilio's `RequestValidator.validate`, with its own `compute_signature`, except that the
+    URL as we see it is tried first and the other port variant only if that fails: a genuine
+    request costs one HMAC, not two. A malformed Host header (port out of range) is refused.
+    """
     if not settings.TWILIO_VALIDATE_SIGNATURES:
         return True
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -36,15 +58,21 @@ def has_valid_signature(request: HttpRequest) -> bool:
             logger.error("TWILIO_AUTH_TOKEN is not set: every Twilio webhook is refused.")
         return False
     validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
-    url = public_url(request, request.get_full_path())
-    return validator.validate(url, request.POST, signature)
+    expected = signature.encode()
+    for url in _signed_urls(public_url(request, request.get_full_path())):
+        computed = validator.compute_signature(url, request.POST).encode()
+        if hmac.compare_digest(computed, expected):
+            return True
+    return False
 
 
 def twilio_webhook(fallback: View) -> Callable[[View], View]:
     """Make `view` a Twilio webhook: POST only, no CSRF, signed, and never a 500.
 
-    A bad or missing signature gets 403 before any database work. Should the view fail anyway,
-    `fallback` answers (it must not touch the database) so that Twilio still gets valid TwiML.
+    A bad or missing signature gets 403 before any database work. Every wait on the database
+    is bounded by WEBHOOK_DB_TIMEOUT, so a database that hangs fails like one that refuses.
+    Should the view fail anyway, `fallback` answers (it must not touch the database) so that
+    Twilio still gets valid TwiML.
     """
 
     def decorator(view: View) -> View:
@@ -54,7 +82,8 @@ def twilio_webhook(fallback: View) -> Callable[[View], View]:
                 logger.warning("Refused %s: missing or invalid X-Twilio-Signature", request.path)
                 return HttpResponseForbidden("Invalid Twilio signature.")
             try:
-                return view(request)
+                with wait_limit(settings.WEBHOOK_DB_TIMEOUT):
+                    return view(request)
             except Exception:
                 logger.exception("Webhook %s failed; answered with its fallback", request.path)
                 return fallback(request)

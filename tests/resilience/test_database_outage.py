@@ -50,6 +50,7 @@ def stack(tmp_path_factory):
             "PUBLIC_BASE_URL": "",
             "CACHE_URL": f"filecache://{folder / 'cache'}",
             "CALL_SPOOL_DIR": str(folder / "spool"),
+            "EMAIL_URL": "dummymail://",
             "DB_CONNECT_TIMEOUT": "2",
         }
     )

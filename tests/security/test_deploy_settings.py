@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,13 @@ def test_check_deploy_fails_without_https():
 
     assert result.returncode != 0
     assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
+
+
+def test_the_documented_gunicorn_kills_a_stuck_worker_before_twilio_gives_up():
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+
+    # Twilio waits 15 s for a webhook's answer.
+    assert config["timeout"] < 15
+    assert (
+        "gunicorn calltracking.wsgi -c deploy/gunicorn.conf.py" in (ROOT / "README.md").read_text()
+    )

@@ -96,12 +96,16 @@ class AppServer:
         workers: int = 2,
         threads: int = 1,
         wsgi: str = "calltracking.wsgi",
+        config: str = "",
     ) -> None:
         self.port = free_port()
         self.env = {**os.environ, **env}
         self.workers = workers
         self.threads = threads
         self.wsgi = wsgi
+        # The documented production settings (deploy/gunicorn.conf.py); the arguments above
+        # win over it.
+        self.config = config
         self.process: subprocess.Popen | None = None
 
     @property
@@ -135,6 +139,7 @@ class AppServer:
                 str(self.threads),
                 "--log-level",
                 "warning",
+                *(["--config", self.config] if self.config else []),
             ],
             cwd=ROOT,
             env=self.env,
