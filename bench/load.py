@@ -251,6 +251,7 @@ def main() -> None:
             "PUBLIC_BASE_URL": "",
             "CACHE_URL": f"filecache://{scratch / 'cache'}",
             "CALL_SPOOL_DIR": str(scratch / "spool"),
+            "EMAIL_URL": "dummymail://",
             "LOG_LEVEL": "WARNING",
         },
         workers=args.workers,

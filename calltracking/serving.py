@@ -17,3 +17,16 @@ def require_secret_key() -> None:
             "SECRET_KEY is not set. Set it in the environment or in .env "
             "(or set DEBUG=true for local development only)."
         )
+
+
+def require_private_email() -> None:
+    """Refuse to serve in production with the console e-mail backend: voicemail and
+    missed-call e-mails carry callers' numbers, names and transcripts, which would be printed
+    into the server log."""
+    if settings.DEBUG or settings.EMAIL_BACKEND != "django.core.mail.backends.console.EmailBackend":
+        return
+    raise ImproperlyConfigured(
+        "EMAIL_URL is not set, so e-mails about calls would be printed into the server log. "
+        "Set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587), or "
+        "EMAIL_URL=dummymail:// to send none (or set DEBUG=true for local development only)."
+    )

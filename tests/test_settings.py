@@ -47,6 +47,18 @@ def test_it_refuses_to_serve_without_a_secret_key_in_production(entry_point):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.parametrize("entry_point", ["calltracking.wsgi", "calltracking.asgi"])
+def test_it_refuses_to_print_callers_e_mails_into_the_log_in_production(entry_point):
+    refused = _run(f"import {entry_point}", SECRET_KEY="x" * 50)
+    assert refused.returncode != 0
+    assert "EMAIL_URL is not set" in refused.stderr
+
+    for email_url in ["smtp+tls://u:p@smtp.example.com:587", "dummymail://"]:
+        served = _run(f"import {entry_point}", SECRET_KEY="x" * 50, EMAIL_URL=email_url)
+        assert served.returncode == 0, served.stderr
+    assert _run(f"import {entry_point}", DEBUG="true").returncode == 0
+
+
 def test_commands_that_sign_nothing_run_without_a_secret_key():
     checked = _run(
         "from django.core.management import execute_from_command_line as run; "
