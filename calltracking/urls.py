@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from calltracking.login_throttle import ThrottledAdminLoginForm
+from signin.forms import ThrottledAdminLoginForm
 
 admin.site.login_form = ThrottledAdminLoginForm
 
