@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -22,25 +22,34 @@ View = Callable[[HttpRequest], HttpResponse]
 
 
 def public_url(request: HttpRequest, path: str) -> str:
-    """The absolute URL Twilio uses for `path` (which may carry a query string).
+    """The absolute URL Twilio uses for `path` (an absolute path, which may carry a query
+    string).
 
-    PUBLIC_BASE_URL wins when set: behind a proxy the request alone cannot tell it.
+    PUBLIC_BASE_URL wins when set: behind a proxy the request alone cannot tell it. Otherwise
+    the request's scheme and (validated) host, worked out once per request: a webhook names
+    several URLs in its TwiML.
     """
     if settings.PUBLIC_BASE_URL:
         return settings.PUBLIC_BASE_URL + path
-    return request.build_absolute_uri(path)
+    origin = getattr(request, "_public_origin", None)
+    if origin is None:
+        origin = request._public_origin = f"{request.scheme}://{request.get_host()}"
+    return origin + path
 
 
-def _signed_urls(url: str) -> list[str]:
-    """The URL as we see it, then the same with or without an explicit :443 or :80: Twilio
-    signs with one or the other (its own validator tries both). [] for a malformed URL, such
-    as one whose Host header names port 99999."""
+def _signed_urls(url: str) -> Iterator[str]:
+    """The URL as we see it, then (only if asked for) the same with or without an explicit
+    :443 or :80: Twilio signs with one or the other (its own validator tries both). Nothing
+    for a malformed URL, such as one whose Host header names port 99999."""
     try:
         parsed = urlsplit(url)
         parsed.port  # noqa: B018 (raises ValueError for a port out of range)
     except ValueError:
-        return []
-    return list(dict.fromkeys([url, remove_port(parsed), add_port(parsed)]))
+        return
+    yield url
+    for variant in (remove_port(parsed), add_port(parsed)):
+        if variant != url:
+            yield variant
 
 
 def has_valid_signature(request: HttpRequest) -> bool:

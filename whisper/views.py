@@ -18,11 +18,12 @@ A call's path:
 
 from __future__ import annotations
 
+import functools
 import logging
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from tracking import events, routing
@@ -40,12 +41,27 @@ logger = logging.getLogger(__name__)
 MAX_LEGS = 50
 
 
+@functools.cache
+def _path(name: str, prefix: str) -> str:
+    # The URLconf does not change while the process runs: each path is reversed once.
+    return reverse(name)
+
+
 def _url(request: HttpRequest, name: str, call_sid: str, tracking_number: str, **extra) -> str:
     # The parent CallSid travels in the URL (each destination's leg has its own CallSid), and
     # so does the tracking number, to route from the cache if the database is down. The
     # signature covers the query string, so none of it can be tampered with.
-    query = urlencode({"call": call_sid, "to": tracking_number, **extra})
-    return public_url(request, f"{reverse(name)}?{query}")
+    query = _query_string({"call": call_sid, "to": tracking_number, **extra})
+    return public_url(request, f"{_path(name, get_script_prefix())}?{query}")
+
+
+def _query_string(values: dict[str, object]) -> str:
+    """As `urlencode` (whose every value and name goes through `quote_plus`, several times per
+    webhook), quoting only the values that need it; the names are ours."""
+    return "&".join(
+        f"{name}={text if text.isascii() and text.isalnum() else quote_plus(text)}"
+        for name, text in ((name, str(value)) for name, value in values.items())
+    )
 
 
 def _query(request: HttpRequest) -> TwilioParams:
