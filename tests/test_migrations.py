@@ -70,3 +70,27 @@ def test_legs_written_before_the_leg_index_take_their_calls_start_and_campaign()
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_a_call_writes_only_the_indexes_its_reads_need():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's own indexes")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname FROM pg_indexes"
+            " WHERE tablename IN ('tracking_call', 'tracking_callleg')"
+        )
+        indexes = {(table.removeprefix("tracking_"), name) for table, name in cursor.fetchall()}
+
+    # Every read by a call's campaign, number or SID, or a leg's call, has its index...
+    assert {
+        ("call", "call_campaign_started_idx"),
+        ("call", "call_number_started_idx"),
+        ("call", "tracking_call_call_sid_key"),
+        ("callleg", "unique_call_leg"),
+    } <= indexes
+    # ...and no index repeats the start of another: each is written on every call.
+    assert len(indexes) == 10, sorted(indexes)

@@ -352,16 +352,24 @@ class Call(models.Model):
         NO_INPUT = "no_input", "No key pressed"
 
     call_sid = models.CharField("Call SID", max_length=64, unique=True)
-    # Both kept as they were when the call came in, so history survives later edits.
+    # Both kept as they were when the call came in, so history survives later edits. No
+    # index of their own: call_number_started_idx and call_campaign_started_idx lead with them,
+    # and every index more is written on each call's insert and on most of its updates.
     tracking_number = models.ForeignKey(
         TrackingNumber,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="calls",
+        db_index=False,
     )
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        db_index=False,
     )
     called_number = models.CharField(max_length=64, blank=True)
     caller_number = models.CharField(max_length=64, blank=True)
@@ -481,8 +489,9 @@ class CallLeg(models.Model):
         FAILED = "failed", "Failed"
         CANCELED = "canceled", "Stopped"
 
+    # Read through unique_call_leg, which leads with it: no index of its own.
     call = models.ForeignKey(
-        Call, to_field="call_sid", on_delete=models.CASCADE, related_name="legs"
+        Call, to_field="call_sid", on_delete=models.CASCADE, related_name="legs", db_index=False
     )
     position = models.PositiveSmallIntegerField()
     destination = models.ForeignKey(
