@@ -44,6 +44,7 @@ lint: dev-venv
 
 # Benchmarks (PostgreSQL on 127.0.0.1:5432); figures go to docs/performance.md.
 bench: dev-venv
-	$(PY) -m bench.load
+	$(PY) -m bench.load --sweep-workers 1,2,3,4,5
+	$(PY) -m bench.profile
 	$(PY) -m bench.scale
 	$(PY) -m bench.webhooks

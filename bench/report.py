@@ -41,8 +41,10 @@ def render_load(result: dict) -> str:
     for name, p in [
         *result["latency_ms"].items(),
         ("all webhooks", result["all_webhooks_latency_ms"]),
+        ("incoming alone (new calls only)", result["incoming_only_latency_ms"]),
         ("floor (bare Django view)", result["floor_latency_ms"]),
         ("write floor (bare view, one INSERT)", result["write_floor_latency_ms"]),
+        ("floor B (bare view, one indexed SELECT, one INSERT)", result["floor_b_latency_ms"]),
     ]:
         latency.append([name, p["n"], p["p50"], p["p95"], p["p99"], p["max"]])
     rows = result["rows"]
@@ -72,6 +74,25 @@ def render_load(result: dict) -> str:
                     ],
                     ["write floor's ratio to the floor", result["write_floor_ratio_to_floor"]],
                     ["**ratio to the write floor**", f"**{result['ratio_to_write_floor']}**"],
+                    [
+                        "floor B requests per second (bare view, indexed SELECT + INSERT)",
+                        result["floor_b_requests_per_second"],
+                    ],
+                    ["floor B's ratio to the floor", result["floor_b_ratio_to_floor"]],
+                    [
+                        "incoming webhook alone, requests per second",
+                        result["incoming_requests_per_second"],
+                    ],
+                    [
+                        "**incoming webhook / floor B** (aim 0.8; median of rounds)",
+                        f"**{result['incoming_ratio_to_floor_b']}** "
+                        f"({', '.join(str(r['incoming_ratio']) for r in result['rounds'])})",
+                    ],
+                    [
+                        "**whole-call mix / floor B** (aim 0.6; median of rounds)",
+                        f"**{result['mix_ratio_to_floor_b']}** "
+                        f"({', '.join(str(r['mix_ratio']) for r in result['rounds'])})",
+                    ],
                     ["request errors", result["errors"]],
                     ["calls driven / rows", f"{rows['calls']} / {rows['rows']}"],
                     [
@@ -91,8 +112,49 @@ def render_load(result: dict) -> str:
             f"{paced['calls']} calls, {paced['requests_per_second']} requests per second.",
             "",
             _table(paced_latency),
+            *_render_sweep(result.get("sweep")),
         ]
     )
+
+
+def _render_sweep(sweep: dict | None) -> list[str]:
+    if not sweep:
+        return []
+    rows = [
+        [
+            "workers",
+            "floor B req/s",
+            "incoming req/s",
+            "incoming / floor B",
+            "whole calls/s",
+            "webhook req/s",
+            "mix / floor B",
+            "p99 ms",
+            "errors",
+        ]
+    ]
+    for row in sweep["rows"]:
+        rows.append(
+            [
+                row["workers"],
+                row["floor_b_rps"],
+                row["incoming_rps"],
+                row["incoming_ratio_to_floor_b"],
+                row["calls_per_second"],
+                row["webhook_rps"],
+                row["mix_ratio_to_floor_b"],
+                row["p99_ms"],
+                row["errors"],
+            ]
+        )
+    return [
+        "",
+        "**Worker sweep** (`--sweep-workers`, shorter phases, same machine and run): "
+        f"recommended **{sweep['recommended_workers']} workers**, the fewest that serve within "
+        "3 % of the most whole calls per second.",
+        "",
+        _table(rows),
+    ]
 
 
 def render_scale(result: dict) -> str:
@@ -132,7 +194,47 @@ def render_webhooks(result: dict) -> str:
     )
 
 
-RENDER = {"load": render_load, "scale": render_scale, "webhooks": render_webhooks}
+def render_profile(result: dict) -> str:
+    means = [["request", "mean ms (in process)"]]
+    means += [[name, value] for name, value in result["mean_ms"].items()]
+    parts = {name: {"incoming": ms} for name, ms in result["incoming_ms_by_part"]}
+    for name, ms in result["mix_ms_by_part"]:
+        parts.setdefault(name, {})["mix"] = ms
+    for name, ms in result["floor_b_ms_by_part"]:
+        parts.setdefault(name, {})["floor B"] = ms
+    table = [["where (own time of each function)", "incoming", "whole-call mix", "floor B"]]
+    for name, figures in parts.items():
+        table.append([name, *(figures.get(key, "") for key in ("incoming", "mix", "floor B"))])
+    table.append(
+        [
+            "**total under the profiler**",
+            *(
+                f"**{round(sum(ms for _, ms in result[key]), 2)}**"
+                for key in ("incoming_ms_by_part", "mix_ms_by_part", "floor_b_ms_by_part")
+            ),
+        ]
+    )
+    return "\n".join(
+        [
+            f"Measured {result['when']} on {result['machine']}, {result['requests']} requests "
+            "of each kind, in process (Django's WSGI handler, no HTTP server) on PostgreSQL.",
+            "",
+            _table(means),
+            "",
+            "Milliseconds per request under cProfile (which slows Python down about twofold, "
+            "and not the time spent waiting on PostgreSQL), by where each function lives:",
+            "",
+            _table(table),
+        ]
+    )
+
+
+RENDER = {
+    "load": render_load,
+    "scale": render_scale,
+    "webhooks": render_webhooks,
+    "profile": render_profile,
+}
 
 
 def write_section(name: str, result: dict) -> None:

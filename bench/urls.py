@@ -33,8 +33,27 @@ def write_floor(request):
     return HttpResponse(FIXED_TWIML, content_type="text/xml")
 
 
+@csrf_exempt
+@require_POST
+def floor_b(request):
+    """Floor B, the least an incoming webhook can do: one indexed SELECT (the tracking number)
+    and one single-row INSERT (the call), no signature, no ORM, a fixed TwiML answer."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, campaign_id FROM tracking_trackingnumber WHERE phone_number = %s",
+            [request.POST.get("To", "")],
+        )
+        cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO bench_floor (call_sid) VALUES (%s) ON CONFLICT DO NOTHING",
+            [request.POST.get("CallSid", "")],
+        )
+    return HttpResponse(FIXED_TWIML, content_type="text/xml")
+
+
 urlpatterns = [
     path("bench/floor/", floor),
     path("bench/write-floor/", write_floor),
+    path("bench/floor-b/", floor_b),
     *app_urlpatterns,
 ]
