@@ -375,7 +375,7 @@ def main() -> None:
     # Processes rather than threads: threads of one process take turns on the GIL, which shows
     # in the latency tail (3 x 4 gave a paced p99 about twice that of 5 x 1 here).
     parser.add_argument(
-        "--workers", type=int, default=3, help="gunicorn worker processes (deploy's default)"
+        "--workers", type=int, default=5, help="gunicorn worker processes (deploy's default)"
     )
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")

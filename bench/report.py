@@ -221,8 +221,8 @@ def render_profile(result: dict) -> str:
             "",
             _table(means),
             "",
-            "Milliseconds per request under cProfile (which slows Python down about twofold, "
-            "and not the time spent waiting on PostgreSQL), by where each function lives:",
+            "Milliseconds per request under cProfile (which slows Python down about twofold; "
+            "waiting on PostgreSQL shows as psycopg's own time), by where each function lives:",
             "",
             _table(table),
         ]

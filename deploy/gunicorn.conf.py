@@ -9,9 +9,10 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Measured by `python -m bench.load --sweep-workers` (docs/performance.md): on 2 cores the
-# whole-call mix peaks here; more workers only queue on the same cores.
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+# What `python -m bench.load --sweep-workers 1,2,3,4,5` recommended on 2 cores (twice the
+# cores plus one: a webhook spends about half its time waiting on PostgreSQL); measure on your
+# own machine (docs/performance.md).
+workers = int(os.environ.get("WEB_CONCURRENCY", "5"))
 
 # Twilio waits 15 s for a webhook's answer, then gives up on it (and asks the Voice Fallback
 # URL). Every wait on the database is bounded far below this (WEBHOOK_DB_TIMEOUT, the
