@@ -43,7 +43,8 @@ MAX_LEGS = 50
 
 @functools.cache
 def _path(name: str, prefix: str) -> str:
-    # The URLconf does not change while the process runs: each path is reversed once.
+    # The URLconf does not change while the process runs: each path is reversed once (per
+    # script prefix, which `reverse` puts in front and which is part of the key).
     return reverse(name)
 
 
