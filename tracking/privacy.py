@@ -39,14 +39,19 @@ class Result:
 
 def _delete_recordings_on_twilio(call_sids: list[str], result: Result) -> list[str]:
     """Delete the calls' recordings on Twilio; the calls whose recordings are all gone."""
-    recordings = Recording.objects.filter(call_id__in=call_sids).values_list(
-        "call_id", "recording_sid"
+    recordings = list(
+        Recording.objects.filter(call_id__in=call_sids).values_list("call_id", "recording_sid")
     )
     for call_sid, recording_sid in recordings:
         if call_sid in result.failed:
             continue
         try:
             twilio_api.recording_delete(sid=recording_sid)
+        except twilio_api.TwilioNotConfigured as error:
+            # Said once, not once per call: none of them can be deleted.
+            result.failed.update(call_sid for call_sid, _ in recordings)
+            result.errors.append(error.message)
+            break
         except twilio_api.TwilioError as error:
             result.failed.add(call_sid)
             result.errors.append(f"{call_sid}: {error.message}")

@@ -224,3 +224,25 @@ def test_spooled_events_that_could_never_be_written_go_after_the_retention_perio
 
     assert sorted(p.name for p in spool.iterdir()) == ["2-new-start.bad", "3-decided.json"]
     assert events.pending() == [waiting]
+
+
+@pytest.mark.django_db
+def test_without_twilio_credentials_calls_with_recordings_wait_and_it_says_so_once(
+    campaign, settings, capsys
+):
+    settings.CALL_RETENTION_DAYS = 30
+    settings.TWILIO_ACCOUNT_SID = ""
+    for n in range(3):
+        call = _call(f"CA_OLD{n}", 31, campaign)
+        Recording.objects.create(call=call, recording_sid=f"RE{n:032d}", kind="voicemail")
+    _call("CA_PLAIN", 31, campaign)
+
+    with pytest.raises(CommandError, match="3 calls kept as they were"):
+        call_command("purge_calls")
+
+    assert [line for line in capsys.readouterr().err.splitlines() if "not set" in line] == [
+        "TWILIO_ACCOUNT_SID not set. Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio console"
+        " → Account Info) in the server's environment or in .env, then restart the app."
+    ]
+    assert Recording.objects.count() == 3
+    assert Call.objects.filter(caller_number="").count() == 1
