@@ -52,6 +52,6 @@ def test_the_documented_gunicorn_kills_a_stuck_worker_before_twilio_gives_up():
 
     # Twilio waits 15 s for a webhook's answer.
     assert config["timeout"] < 15
-    assert (
-        "gunicorn calltracking.wsgi -c deploy/gunicorn.conf.py" in (ROOT / "README.md").read_text()
-    )
+    command = "gunicorn calltracking.wsgi -c deploy/gunicorn.conf.py"
+    assert command in (ROOT / "README.md").read_text()
+    assert command in (ROOT / "deploy" / "calltracking-web.service").read_text()
