@@ -13,7 +13,9 @@ from django.urls import reverse
 
 from tests.admin.conftest import make_call
 from tests.admin.html import result_rows, texts
-from tracking.admin import CallAdmin, CappedCountPaginator, csv_value
+from tracking.admin.call_export import csv_value
+from tracking.admin.call_list import CappedCountPaginator
+from tracking.admin.calls import CallAdmin
 from tracking.models import Call
 
 Outcome = Call.Outcome

@@ -1,0 +1,10 @@
+"""The marketers' admin: the dashboard, campaigns and their numbers, the read-only call log,
+its export and the reports. One module per model; each registers itself on `admin.site`."""
+
+from django.contrib import admin
+
+from tracking.admin import calls, campaigns, numbers  # noqa: F401  (registers the models)
+
+admin.site.site_header = "Call Tracking"
+admin.site.site_title = "Call Tracking"
+admin.site.index_title = "Dashboard"

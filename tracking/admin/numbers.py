@@ -1,0 +1,100 @@
+"""Tracking numbers: the numbers callers dial, and where their calls ring."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+
+from tracking import phones
+from tracking.admin.display import DASH, PhoneSearchMixin
+from tracking.admin.provisioning import NumberProvisioningMixin
+from tracking.models import Call, TrackingNumber
+
+
+class TrackingNumberForm(forms.ModelForm):
+    class Meta:
+        model = TrackingNumber
+        fields = ["phone_number", "campaign", "label", "forward_to", "is_active"]
+        error_messages = {
+            "phone_number": {
+                "unique": "This number is already a tracking number. A number can belong to "
+                "one campaign only: edit that number to move it.",
+            }
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        number, forward_to = data.get("phone_number"), data.get("forward_to")
+        if number and forward_to and phones.normalize(number) == phones.normalize(forward_to):
+            # Twilio would dial the tracking number itself, over and over.
+            self.add_error("forward_to", "Calls cannot be forwarded to the tracking number itself.")
+        return data
+
+
+@admin.register(TrackingNumber)
+class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.ModelAdmin):
+    form = TrackingNumberForm
+    list_display = [
+        "number",
+        "e164",
+        "label",
+        "campaign",
+        "destination_number",
+        "calls",
+        "last_call",
+        "is_active",
+    ]
+    list_display_links = ["number", "e164"]
+    list_filter = ["is_active", "campaign"]
+    list_select_related = ["campaign"]
+    show_full_result_count = False
+    search_fields = ["phone_number", "label", "campaign__name"]
+    search_help_text = "Number (any format), label or campaign."
+    readonly_fields = ["twilio_sid", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["phone_number", "campaign", "label", "forward_to", "is_active"]}),
+        ("Twilio", {"fields": ["twilio_sid", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrackingNumber]:
+        # Subqueries, not a join and GROUP BY over the call table: the count reads only the
+        # tracking_number_id index, the last call walks the started_at index from the newest,
+        # and the page's row count needs neither.
+        calls = Call.objects.filter(tracking_number=OuterRef("pk")).order_by()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                calls_count=Subquery(
+                    calls.annotate(n=Func("tracking_number", function="COUNT")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                last_call_at=Subquery(calls.order_by("-started_at").values("started_at")[:1]),
+            )
+            .prefetch_related("campaign__destinations")
+        )
+
+    @admin.display(description="Number", ordering="phone_number")
+    def number(self, number: TrackingNumber) -> str:
+        return phones.national(number.phone_number)
+
+    @admin.display(description="E.164", ordering="phone_number")
+    def e164(self, number: TrackingNumber) -> str:
+        return number.phone_number
+
+    @admin.display(description="Calls go to")
+    def destination_number(self, number: TrackingNumber) -> str:
+        if number.forward_to:
+            return phones.national(number.forward_to)
+        destinations = number.campaign.destinations.all()
+        return ", ".join(phones.national(d.phone_number) for d in destinations) or DASH
+
+    @admin.display(description="Calls", ordering="calls_count")
+    def calls(self, number: TrackingNumber) -> int:
+        return number.calls_count
+
+    @admin.display(description="Last call", ordering=F("last_call_at").desc(nulls_last=True))
+    def last_call(self, number: TrackingNumber):
+        return number.last_call_at or DASH
