@@ -342,6 +342,7 @@ def _slots(rows: Iterable[Row], short: Callable[[Any], str]) -> list[charts.Slot
             calls=row.figures["call_count"],
             accepted=row.figures["accepted"],
             rate=row.figures["acceptance_rate"],
+            screened=row.figures["screened"],
         )
         for row in rows
     ]

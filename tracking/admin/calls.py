@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -10,9 +10,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
-from tracking import phones, reports
+from tracking import phones, reports, services
 from tracking.admin.call_export import CSV_COLUMNS, csv_lines
 from tracking.admin.call_list import (
     CallerCountryFilter,
@@ -232,6 +234,11 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
                 name="tracking_reports",
             ),
             path(
+                "<int:call_id>/called-back/",
+                self.admin_site.admin_view(self.called_back_view),
+                name="tracking_call_callback_done",
+            ),
+            path(
                 "recordings/<int:recording_id>/audio/",
                 self.admin_site.admin_view(self.recording_audio_view),
                 name="tracking_call_recording_audio",
@@ -260,6 +267,21 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
         if not request.user.has_perm("tracking.view_call"):
             raise PermissionDenied
         return reports.report_view(request, admin_site=self.admin_site)
+
+    @method_decorator(require_POST)
+    def called_back_view(self, request: HttpRequest, call_id: int) -> HttpResponse:
+        """The dashboard's "Called back" button: the call leaves the call-back list."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        call = Call.objects.filter(pk=call_id).first()
+        if call is None:
+            messages.error(request, "That call is no longer in the call log.")
+        elif services.call_mark_called_back(call_id=call.pk, by=request.user.get_username()):
+            number = phones.national(call.caller_number) if call.caller_number else "the caller"
+            messages.success(request, f"Marked {number} as called back.")
+        else:
+            messages.info(request, "That call was already marked as called back.")
+        return HttpResponseRedirect(reverse("admin:index") + "#call-backs")
 
     def recording_audio_view(self, request: HttpRequest, recording_id: int) -> HttpResponse:
         """A recording's audio, streamed from Twilio: the browser cannot fetch it itself, as
