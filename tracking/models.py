@@ -453,7 +453,8 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.caller_number or 'unknown caller'} → {self.called_number} ({self.call_sid})"
+        caller = phones.national(self.caller_number) if self.caller_number else "unknown caller"
+        return f"{caller} → {phones.national(self.called_number)} ({self.call_sid})"
 
     @property
     def place(self) -> CallerPlace:

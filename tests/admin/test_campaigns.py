@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.urls import reverse
 
 from tests.admin.conftest import make_call
@@ -30,9 +32,21 @@ def test_it_counts_numbers_calls_accepted_and_acceptance_rate(admin_client, numb
 
     assert row["numbers"] == "2"
     assert row["calls"] == "8"
-    assert row["accepted"] == "3"
+    assert row["screened"] == "6"
     assert row["acceptance_rate"] == "50%"  # 3 accepted of 6 screened
+    assert row["acceptance_rate_note"] == "3 of 6 screened"
+    assert (row["connect_rate"], row["connect_rate_note"]) == ("38%", "of 8 calls")
     assert row["rings"] == "Front desk"
+
+
+def test_its_figures_cover_the_last_30_days_and_say_so(admin_client, number):
+    make_call(number=number, outcome=Outcome.ACCEPTED, ago=timedelta(days=2))
+    make_call(number=number, outcome=Outcome.ACCEPTED, ago=timedelta(days=45))
+    response = admin_client.get(CHANGELIST)
+    row = rows_by_name(response)["Spring Billboard"]
+    assert row["calls"] == "1"
+    [period] = texts(response, "list-period")
+    assert period.startswith("Calls, screened calls and rates of the last 30 days")
 
 
 def test_it_shows_a_dash_when_no_call_was_screened(admin_client, number, other_campaign):
@@ -100,8 +114,12 @@ def test_the_whisper_preview_is_what_the_callee_hears(admin_client, campaign):
 
     assert texts(response, "whisper-sentence") == [
         campaign.whisper_for(CallerPlace("Austin", "TX", "US")),
+        campaign.whisper_for(CallerPlace("", "TX", "US")),
         campaign.whisper_for(CallerPlace()),
     ]
+    # What is left out when Twilio does not know the place is said beside it.
+    [warning] = texts(response, "whisper-warning")
+    assert "{location} says nothing" in warning
     assert texts(response, "whisper-sentence")[0] == (
         "Spring Billboard lead from Austin, Texas. "
         "Press pound to accept, or any other key to decline."

@@ -8,3 +8,6 @@ from tracking.admin import calls, campaigns, numbers  # noqa: F401  (registers t
 admin.site.site_header = "Call Tracking"
 admin.site.site_title = "Call Tracking"
 admin.site.index_title = "Dashboard"
+admin.site.empty_value_display = "—"
+# The admin is the whole site: "View site" would lead back here.
+admin.site.site_url = None

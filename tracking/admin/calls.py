@@ -14,7 +14,8 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from tracking import phones, reports, services
+from tracking import phones, reports, search, services
+from tracking.admin import call_timeline, display
 from tracking.admin.call_export import CSV_COLUMNS, csv_lines
 from tracking.admin.call_list import (
     CallerCountryFilter,
@@ -22,7 +23,7 @@ from tracking.admin.call_list import (
     CappedCountPaginator,
     PeriodsBetweenBounds,
 )
-from tracking.admin.display import DASH, PhoneSearchMixin, minutes_seconds
+from tracking.admin.display import DASH, minutes_seconds
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
 
@@ -71,21 +72,8 @@ class CallLegInline(ReadOnlyCallPartInline):
 
 class RecordingInline(ReadOnlyCallPartInline):
     model = Recording
-    fields = ["kind", "player", "length", "transcript", "created_at"]
+    fields = ["kind", "recording_sid", "status", "length", "transcript", "created_at"]
     readonly_fields = fields
-
-    @admin.display(description="Listen")
-    def player(self, recording: Recording) -> str:
-        if recording.status in ("absent", "failed"):
-            return "No audio (Twilio reported the recording " + recording.status + ")."
-        url = reverse("admin:tracking_call_recording_audio", args=[recording.pk])
-        # preload="none": opening a call's page must not download every recording from Twilio.
-        return format_html(
-            '<audio class="recording-player" controls preload="none" src="{}"></audio>'
-            ' <a class="recording-download" href="{}">Download</a>',
-            url,
-            url,
-        )
 
     @admin.display(description="Length")
     def length(self, recording: Recording) -> str:
@@ -101,28 +89,27 @@ class RecordingInline(ReadOnlyCallPartInline):
 
 
 @admin.register(Call)
-class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
-    list_display = [
-        "started_at",
-        "outcome_label",
-        "campaign",
-        "tracking_number",
-        "caller",
-        "caller_location",
-        "answered_by",
-        "talk_time",
-    ]
+class CallAdmin(admin.ModelAdmin):
+    # Six columns that fit beside the filters at 1440 px: where the call came from and who took
+    # it each read as one cell, the details under the main line.
+    list_display = ["started", "outcome_label", "source", "caller", "taken_by"]
+    list_display_links = ["started"]
     list_filter = ["campaign", "outcome", "after_hours", CallerCountryFilter, CallerStateFilter]
     list_select_related = ["campaign", "tracking_number"]
     date_hierarchy = "started_at"
 
-    # Exact and prefix lookups only, so both can use an index on a table of millions of rows.
-    search_fields = ["call_sid__exact", "caller_number__startswith"]
-    search_help_text = "Caller number (any format) or Call SID."
+    # tracking.search reads the indexes that keep it fast on millions of calls.
+    search_fields = ["call_sid"]
+    search_help_text = (
+        "Part of a caller's number (555-0165), the start of a Call SID, a caller's name or "
+        "city, a tracking number's label, or a campaign."
+    )
     ordering = ["-started_at"]
     show_full_result_count = False
     paginator = CappedCountPaginator
     inlines = [CallLegInline, RecordingInline]
+    # The call's page leads with its timeline; the fields and inlines follow, folded.
+    change_form_template = "admin/tracking/call/change_form.html"
     fieldsets = [
         (
             None,
@@ -206,20 +193,71 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
             call.get_outcome_display(),
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        condition = search.calls_matching(search_term)
+        if condition is None:
+            # Nothing to search, or too short to mean anything ("zz"): no calls, not all.
+            return (queryset.none() if search_term.strip() else queryset), False
+        return queryset.filter(condition), False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        call = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if call is not None:
+            legs = list(call.legs.order_by("position"))
+            recordings = list(call.recordings.all())
+            context.update(
+                title=f"Call from {display.phone(call.caller_number)}",
+                subtitle=None,
+                call=call,
+                timeline=call_timeline.timeline(call, legs, recordings),
+                caller_place=display.place(call.place),
+                caller_name=display.name(call.caller_name),
+                started=display.when(call.started_at),
+                twilio_missing=twilio_api.missing_settings(),
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(request, {"title": "Calls", **(extra_context or {})})
+
+    @admin.display(description="Started", ordering="started_at")
+    def started(self, call: Call) -> str:
+        return display.when(call.started_at)
+
+    @admin.display(description="Campaign and number")
+    def source(self, call: Call) -> str:
+        if call.campaign is None:
+            return format_html(
+                '{} <small class="cell-note">{}</small>',
+                "No campaign",
+                phones.national(call.called_number) if call.called_number else DASH,
+            )
+        number = call.tracking_number
+        note = (
+            (number.label or phones.national(number.phone_number)) if number else "Number deleted"
+        )
+        return format_html('{} <small class="cell-note">{}</small>', call.campaign.name, note)
+
     @admin.display(description="Caller", ordering="caller_number")
     def caller(self, call: Call) -> str:
-        number = phones.national(call.caller_number) if call.caller_number else "Unknown"
-        return f"{number} · {call.caller_name}" if call.caller_name else number
+        number = display.phone(call.caller_number)
+        name = display.name(call.caller_name)
+        return format_html(
+            '{} <small class="cell-note">{}</small>',
+            f"{number} · {name}" if name else number,
+            display.place(call.place) or "Place unknown",
+        )
 
-    @admin.display(description="Caller location")
-    def caller_location(self, call: Call) -> str:
-        city = call.caller_city.title() if call.caller_city.isupper() else call.caller_city
-        parts = [city, call.caller_state, call.caller_country]
-        return ", ".join(part for part in parts if part) or DASH
-
-    @admin.display(description="Talk time", ordering="talk_seconds")
-    def talk_time(self, call: Call) -> str:
-        return minutes_seconds(call.talk_seconds)
+    @admin.display(description="Taken by", ordering="answered_by")
+    def taken_by(self, call: Call) -> str:
+        if not call.answered_by:
+            return DASH
+        return format_html(
+            '{} <small class="cell-note">talked {}</small>',
+            call.answered_by,
+            minutes_seconds(call.talk_seconds),
+        )
 
     def get_urls(self):
         extra = [
@@ -303,6 +341,10 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
             media = twilio_api.recording_media(
                 sid=recording.recording_sid, byte_range=request.headers.get("Range", "")
             )
+        except twilio_api.TwilioNotConfigured as error:
+            return self._recording_unavailable(
+                request, recording, error.message, status=503, not_configured=True
+            )
         except twilio_api.TwilioError as error:
             status = 404 if error.not_found else 502
             return self._recording_unavailable(request, recording, error.message, status=status)
@@ -316,7 +358,13 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
         return response
 
     def _recording_unavailable(
-        self, request: HttpRequest, recording: Recording | None, message: str, *, status: int
+        self,
+        request: HttpRequest,
+        recording: Recording | None,
+        message: str,
+        *,
+        status: int,
+        not_configured: bool = False,
     ) -> HttpResponse:
         return TemplateResponse(
             request,
@@ -327,6 +375,7 @@ class CallAdmin(PhoneSearchMixin, admin.ModelAdmin):
                 "title": "Recording unavailable",
                 "recording": recording,
                 "message": message,
+                "not_configured": not_configured,
             },
             status=status,
         )

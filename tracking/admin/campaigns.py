@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminTimeWidget
 from django.db import models
@@ -21,15 +23,19 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from tracking import hours, phones
-from tracking.admin.display import DASH, PhoneSearchMixin, percent
+from tracking.admin.display import DASH, ActiveFilter, PhoneSearchMixin, percent
 from tracking.admin.numbers import TrackingNumberForm
-from tracking.announcement import CallerPlace
+from tracking.announcement import CallerPlace, drops_words, placeholder_values
 from tracking.models import Call, Campaign, Destination, Holiday, OpeningHours, TrackingNumber
+from tracking.selectors import Period
 
 PREVIEW_PLACE = CallerPlace("Austin", "TX", "US")
+STATE_ONLY_PLACE = CallerPlace("", "TX", "US")
 
 
 class TrackingNumberInline(admin.TabularInline):
@@ -183,6 +189,7 @@ class OpeningHoursInline(CampaignPartInline, admin.TabularInline):
     extra = 0
     # 09:00, not 09:00:00: business hours are whole minutes.
     formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
+    verbose_name = "day's hours"
     verbose_name_plural = (
         "Opening hours (none at all: always open; a day with none: closed all day)"
     )
@@ -193,33 +200,92 @@ class HolidayInline(CampaignPartInline, admin.TabularInline):
     model = Holiday
     fields = ["date", "name"]
     extra = 0
+    verbose_name = "holiday"
     verbose_name_plural = "Holidays (closed all day)"
     placed_after = "Business hours"
+
+
+class SearchableChoiceInput(forms.TextInput):
+    """A text box that suggests its field's choices as one types (an HTML datalist): a list
+    of 600 time zones is easier to search than to scroll."""
+
+    def __init__(self, choices, attrs=None) -> None:
+        super().__init__(attrs)
+        self.suggestions = choices
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{name}-choices"
+        box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join("", '<option value="{}">', ((c,) for c, _ in self.suggestions()))
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+def _seconds_field(model_field: str, low: int, high: int) -> forms.IntegerField:
+    # One message for every value out of range, the one the help text gives, whether the
+    # value is negative, zero or too large.
+    message = f"Enter a number of seconds from {low} to {high}."
+    field = Campaign._meta.get_field(model_field)
+    return forms.IntegerField(
+        label=field.verbose_name.capitalize(),
+        min_value=low,
+        max_value=high,
+        initial=field.default,
+        help_text=field.help_text,
+        error_messages={"min_value": message, "max_value": message, "invalid": message},
+    )
+
+
+MESSAGE_FIELDS = ("whisper_template", "missed_message", "voicemail_greeting", "recording_notice")
 
 
 class CampaignForm(forms.ModelForm):
     time_zone = forms.TypedChoiceField(
         choices=hours.time_zone_choices,
         initial="America/Chicago",
-        help_text=Campaign._meta.get_field("time_zone").help_text,
+        help_text=Campaign._meta.get_field("time_zone").help_text
+        + " Type to search, e.g. Chicago.",
+        widget=SearchableChoiceInput(hours.time_zone_choices, attrs={"size": 30}),
         error_messages={
             "invalid_choice": "“%(value)s” is not a time zone. Choose one from the list, "
             "e.g. America/Chicago."
         },
     )
+    ring_timeout = _seconds_field("ring_timeout", 5, 600)
+    voicemail_max_seconds = _seconds_field("voicemail_max_seconds", 10, 3600)
 
     class Meta:
         model = Campaign
         # The admin adds the fields of its fieldsets.
         fields = ["time_zone"]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2, "cols": 60, "class": "message-field"})
+            for name in MESSAGE_FIELDS
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "name" in self.fields:
+            # The browser would cut a pasted name at the limit without a word; the form says so.
+            self.fields["name"].widget.attrs.pop("maxlength", None)
 
 
-def _calls_per_campaign() -> dict:
-    """Annotations counting each campaign's calls over a single join of the call table."""
-    screened = Count("calls", filter=Q(calls__whispered_at__isnull=False))
-    accepted = Count("calls", filter=Q(calls__outcome=Call.Outcome.ACCEPTED))
+LIST_DAYS = 30
+
+
+def list_period():
+    """The campaign list's figures cover the last LIST_DAYS days, today included."""
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    return Period(today - timedelta(days=LIST_DAYS - 1), today)
+
+
+def _calls_per_campaign(period) -> dict:
+    """Annotations counting each campaign's calls of `period` over a single join."""
+    since, until = period.bounds()
+    recent = Q(calls__started_at__gte=since, calls__started_at__lt=until)
+    screened = Count("calls", filter=recent & Q(calls__whispered_at__isnull=False))
+    accepted = Count("calls", filter=recent & Q(calls__outcome=Call.Outcome.ACCEPTED))
     return {
-        "calls_count": Count("calls"),
+        "calls_count": Count("calls", filter=recent),
         "screened_count": screened,
         "accepted_count": accepted,
         # NULL when nothing was screened: sorts last and reads as a dash, never a division by 0.
@@ -244,6 +310,17 @@ def _numbers_per_campaign() -> Subquery:
     return Subquery(numbers, output_field=IntegerField())
 
 
+def _calls_url(campaign_id: int) -> str:
+    return reverse("admin:tracking_call_changelist") + f"?campaign__id__exact={campaign_id}"
+
+
+def _report_url(campaign_id: int | None, period) -> str:
+    query = f"?start={period.start.isoformat()}&end={period.end.isoformat()}"
+    if campaign_id is not None:
+        query += f"&campaign={campaign_id}"
+    return reverse("admin:tracking_reports") + query
+
+
 @admin.register(Campaign)
 class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
     form = CampaignForm
@@ -252,12 +329,13 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "name",
         "numbers",
         "calls",
-        "accepted",
+        "screened",
         "acceptance_rate",
+        "connect_rate",
         "rings",
         "is_active",
     ]
-    list_filter = ["is_active"]
+    list_filter = [ActiveFilter]
     search_fields = ["name", "numbers__phone_number", "numbers__label"]
     search_help_text = "Campaign name, or one of its tracking numbers or labels."
     inlines = [DestinationInline, OpeningHoursInline, HolidayInline, TrackingNumberInline]
@@ -360,25 +438,63 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(numbers_count=_numbers_per_campaign(), **_calls_per_campaign())
+            .annotate(numbers_count=_numbers_per_campaign(), **_calls_per_campaign(list_period()))
             .prefetch_related("destinations")
         )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        period = list_period()
+        context = {
+            "title": "Campaigns",
+            "list_period": period,
+            "time_zone": settings.TIME_ZONE,
+            "report_url": _report_url(None, period),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = dict(extra_context or {})
+        if object_id and str(object_id).isdigit():
+            context["calls_url"] = _calls_url(int(object_id))
+            context["report_url"] = _report_url(int(object_id), list_period())
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.display(description="Tracking numbers", ordering="numbers_count")
     def numbers(self, campaign: Campaign) -> int:
         return campaign.numbers_count
 
-    @admin.display(description="Calls", ordering="calls_count")
-    def calls(self, campaign: Campaign) -> int:
-        return campaign.calls_count
+    @admin.display(description=f"Calls, last {LIST_DAYS} days", ordering="calls_count")
+    def calls(self, campaign: Campaign) -> str:
+        return format_html(
+            '<a href="{}" title="Open this campaign\'s calls">{}</a>',
+            _calls_url(campaign.pk),
+            f"{campaign.calls_count:,}",
+        )
 
-    @admin.display(description="Accepted", ordering="accepted_count")
-    def accepted(self, campaign: Campaign) -> int:
-        return campaign.accepted_count
+    @admin.display(description="Screened", ordering="screened_count")
+    def screened(self, campaign: Campaign) -> str:
+        return f"{campaign.screened_count:,}"
 
     @admin.display(description="Acceptance rate", ordering=F("acceptance").desc(nulls_last=True))
     def acceptance_rate(self, campaign: Campaign) -> str:
-        return percent(campaign.accepted_count, campaign.screened_count)
+        rate = percent(campaign.accepted_count, campaign.screened_count)
+        return format_html(
+            '<a href="{}" title="Accepted ÷ screened; open the report">{}</a>'
+            ' <small class="cell-note">{} of {} screened</small>',
+            _report_url(campaign.pk, list_period()),
+            rate,
+            f"{campaign.accepted_count:,}",
+            f"{campaign.screened_count:,}",
+        )
+
+    @admin.display(description="Connect rate")
+    def connect_rate(self, campaign: Campaign) -> str:
+        return format_html(
+            '{} <small class="cell-note">of {} calls</small>',
+            percent(campaign.accepted_count, campaign.calls_count),
+            f"{campaign.calls_count:,}",
+        )
 
     @admin.display(description="Rings")
     def rings(self, campaign: Campaign) -> str:
@@ -392,11 +508,27 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             return "Save the campaign to hear a preview here."
         examples = [
             (f"A caller from {PREVIEW_PLACE.spoken}", campaign.whisper_for(PREVIEW_PLACE)),
+            ("A caller whose city Twilio does not know", campaign.whisper_for(STATE_ONLY_PLACE)),
             ("A caller whose location is unknown", campaign.whisper_for(CallerPlace())),
         ]
+        warning = ""
+        template = campaign.whisper_template
+        if campaign.announce_location and template:
+            values = placeholder_values(
+                campaign=campaign.name, place=CallerPlace(), template=template
+            )
+            dropped = [name for name in drops_words(template, values) if name != "campaign"]
+            if dropped:
+                warning = format_html(
+                    '<p class="whisper-warning">Twilio often does not know where a caller is '
+                    "(mobiles, unlisted numbers). Then {} says nothing and the part of the "
+                    "sentence around it is left out, as the last example shows.</p>",
+                    ", ".join(f"{{{name}}}" for name in dropped),
+                )
         return format_html(
-            '<dl class="whisper-preview">{}</dl>',
+            '<dl class="whisper-preview">{}</dl>{}',
             format_html_join(
                 "", '<dt>{}</dt><dd><q class="whisper-sentence">{}</q></dd>', examples
             ),
+            warning,
         )

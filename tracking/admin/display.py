@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from tracking import phones
+from tracking.announcement import CallerPlace
 
 DASH = "—"
 # Digits, spaces and the punctuation people type in phone numbers, and nothing else.
@@ -33,3 +39,47 @@ class PhoneSearchMixin:
         if PHONE_LIKE.fullmatch(term):
             search_term = phones.normalize(term)
         return super().get_search_results(request, queryset, search_term)
+
+
+# One way to show each kind of value on every page: numbers in national format, names and
+# places as people write them (Twilio sends "SMITH JOHN", "AUSTIN"), one dash for nothing.
+
+
+def phone(number: str) -> str:
+    if not number:
+        return "Unknown number"
+    return phones.national(number) if number.startswith("+") else number.title()
+
+
+def name(text: str) -> str:
+    return text.title() if text.isupper() else text
+
+
+def place(where: CallerPlace) -> str:
+    """ "Austin, TX, US": the city as people write it, the codes as codes."""
+    city = where.city.title() if where.city.isupper() else where.city
+    return ", ".join(part for part in (city, where.state, where.country) if part)
+
+
+def when(moment: datetime | None) -> str:
+    """ "Dec 2, 10:29 PM" this year, "Dec 2, 2025, 10:29 PM" before, in settings.TIME_ZONE."""
+    if moment is None:
+        return DASH
+    local = timezone.localtime(moment)
+    year = "" if local.year == timezone.localtime().year else f", {local.year}"
+    return f"{local:%b} {local.day}{year}, {local:%H:%M}"
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    """ "By status: Active / Inactive", rather than the field's own "By is active"."""
+
+    title = "status"
+    parameter_name = "is_active__exact"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        return [("1", "Active"), ("0", "Inactive")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("0", "1"):
+            return queryset.filter(is_active=self.value() == "1")
+        return queryset

@@ -6,9 +6,12 @@ from django import forms
 from django.contrib import admin
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from tracking import phones
-from tracking.admin.display import DASH, PhoneSearchMixin
+from tracking.admin import display
+from tracking.admin.display import DASH, ActiveFilter, PhoneSearchMixin
 from tracking.admin.provisioning import NumberProvisioningMixin
 from tracking.models import Call, TrackingNumber
 
@@ -38,7 +41,6 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
     form = TrackingNumberForm
     list_display = [
         "number",
-        "e164",
         "label",
         "campaign",
         "destination_number",
@@ -46,8 +48,8 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
         "last_call",
         "is_active",
     ]
-    list_display_links = ["number", "e164"]
-    list_filter = ["is_active", "campaign"]
+    list_display_links = ["number"]
+    list_filter = [ActiveFilter, "campaign"]
     list_select_related = ["campaign"]
     show_full_result_count = False
     search_fields = ["phone_number", "label", "campaign__name"]
@@ -76,13 +78,33 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
             .prefetch_related("campaign__destinations")
         )
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(
+            request, {"title": "Tracking numbers", **(extra_context or {})}
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = dict(extra_context or {})
+        if object_id and str(object_id).isdigit():
+            context["calls_url"] = _calls_url(int(object_id))
+        return super().change_view(request, object_id, form_url, context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """Deleting a number keeps its calls but loses which number they came in on: say how
+        many, and what to do instead."""
+        context = dict(extra_context or {})
+        if str(object_id).isdigit():
+            context["calls_count"] = Call.objects.filter(tracking_number_id=object_id).count()
+            context["calls_url"] = _calls_url(int(object_id))
+        return super().delete_view(request, object_id, context)
+
     @admin.display(description="Number", ordering="phone_number")
     def number(self, number: TrackingNumber) -> str:
-        return phones.national(number.phone_number)
-
-    @admin.display(description="E.164", ordering="phone_number")
-    def e164(self, number: TrackingNumber) -> str:
-        return number.phone_number
+        return format_html(
+            '{} <small class="cell-note">{}</small>',
+            phones.national(number.phone_number),
+            number.phone_number,
+        )
 
     @admin.display(description="Calls go to")
     def destination_number(self, number: TrackingNumber) -> str:
@@ -91,10 +113,14 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
         destinations = number.campaign.destinations.all()
         return ", ".join(phones.national(d.phone_number) for d in destinations) or DASH
 
-    @admin.display(description="Calls", ordering="calls_count")
-    def calls(self, number: TrackingNumber) -> int:
-        return number.calls_count
+    @admin.display(description="Calls, all time", ordering="calls_count")
+    def calls(self, number: TrackingNumber) -> str:
+        return format_html('<a href="{}">{}</a>', _calls_url(number.pk), f"{number.calls_count:,}")
 
     @admin.display(description="Last call", ordering=F("last_call_at").desc(nulls_last=True))
-    def last_call(self, number: TrackingNumber):
-        return number.last_call_at or DASH
+    def last_call(self, number: TrackingNumber) -> str:
+        return display.when(number.last_call_at)
+
+
+def _calls_url(number_id: int) -> str:
+    return reverse("admin:tracking_call_changelist") + f"?tracking_number__id__exact={number_id}"
