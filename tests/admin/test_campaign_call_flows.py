@@ -321,7 +321,7 @@ def test_the_list_shows_whom_each_campaign_rings(admin_client, campaign, other_c
     other_campaign.destinations.create(label="Shop", phone_number="+15125550197", position=1)
     Campaign.objects.create(name="Nobody yet")
 
-    rings = {row["name"]: row["rings"] for row in result_rows(admin_client.get(CHANGELIST))}
+    rings = {row["name"]: row["setup"] for row in result_rows(admin_client.get(CHANGELIST))}
 
     assert rings == {
         "Spring Billboard": "Front desk → Owner",

@@ -29,9 +29,12 @@ def test_it_lists_numbers_formatted_for_people_with_calls_and_last_call(
     assert row["calls"] == "2"
     yesterday = timezone.localtime(timezone.now() - timedelta(days=1))
     # In one short format with every list: "Dec 2, 09:54" (the year only for past years).
-    assert row["last_call"] == when(yesterday)
-    assert row["last_call"].startswith(f"{yesterday:%b} {yesterday.day}")
-    assert (rows["+15125550101"]["calls"], rows["+15125550101"]["last_call"]) == ("0", "—")
+    assert row["calls_note"] == f"last {when(yesterday)}"
+    assert row["calls_note"].startswith(f"last {yesterday:%b} {yesterday.day}")
+    assert (rows["+15125550101"]["calls"], rows["+15125550101"]["calls_note"]) == (
+        "0",
+        "no call yet",
+    )
 
 
 def test_the_list_takes_the_same_queries_for_many_numbers(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -45,7 +45,6 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
         "campaign",
         "destination_number",
         "calls",
-        "last_call",
         "is_active",
     ]
     list_display_links = ["number"]
@@ -115,11 +114,13 @@ class TrackingNumberAdmin(NumberProvisioningMixin, PhoneSearchMixin, admin.Model
 
     @admin.display(description="Calls, all time", ordering="calls_count")
     def calls(self, number: TrackingNumber) -> str:
-        return format_html('<a href="{}">{}</a>', _calls_url(number.pk), f"{number.calls_count:,}")
-
-    @admin.display(description="Last call", ordering=F("last_call_at").desc(nulls_last=True))
-    def last_call(self, number: TrackingNumber) -> str:
-        return display.when(number.last_call_at)
+        last = display.when(number.last_call_at)
+        return format_html(
+            '<a href="{}">{}</a> <small class="cell-note">{}</small>',
+            _calls_url(number.pk),
+            f"{number.calls_count:,}",
+            f"last {last}" if number.last_call_at else "no call yet",
+        )
 
 
 def _calls_url(number_id: int) -> str:
