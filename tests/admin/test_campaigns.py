@@ -56,7 +56,10 @@ def test_it_shows_a_dash_when_no_call_was_screened(admin_client, number, other_c
 
     assert rows["Spring Billboard"]["calls"] == "1"
     assert rows["Spring Billboard"]["acceptance_rate"] == "—"
-    assert (rows["Radio Spot"]["setup_note"], rows["Radio Spot"]["calls"]) == ("0 tracking numbers", "0")
+    assert (rows["Radio Spot"]["setup_note"], rows["Radio Spot"]["calls"]) == (
+        "0 tracking numbers",
+        "0",
+    )
     assert rows["Radio Spot"]["acceptance_rate"] == "—"
 
 

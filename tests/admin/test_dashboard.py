@@ -149,9 +149,7 @@ def test_the_sidebar_leads_to_the_dashboard_and_the_reports(marketer_client, db)
 def test_the_index_without_calls_says_how_to_make_one(marketer_client, number):
     response = marketer_client.get(INDEX)
     [command] = texts(response, "copyable")
-    assert command == (
-        "python manage.py simulate_call --to +15125550100 --from +13125550123"
-    )
+    assert command == ("python manage.py simulate_call --to +15125550100 --from +13125550123")
 
 
 def test_someone_who_may_not_see_calls_gets_no_dashboard(staff_client, number):

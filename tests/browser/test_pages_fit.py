@@ -114,9 +114,7 @@ def test_every_page_fits_and_shows_its_key_figures(signed_in, width, screenshots
     _fits(page, "dashboard", width, screenshots)
     _above_the_fold(page, "#dash-window-7 .call_count .dash-value")
     _above_the_fold(page, "#dash-window-7 .acceptance_rate .dash-value")
-    assert re.fullmatch(
-        r"\d+\.\d%", page.inner_text("#dash-window-7 .acceptance_rate .dash-value")
-    )
+    assert re.fullmatch(r"\d+\.\d%", page.inner_text("#dash-window-7 .acceptance_rate .dash-value"))
     if width == 1440:
         _above_the_fold(page, "#dash-window-30 .acceptance_rate .dash-value")
         assert page.locator("svg#chart-dashboard-days").is_visible()
