@@ -99,3 +99,20 @@ def test_it_refuses_to_forward_a_number_to_itself(admin_client, campaign):
 def test_it_finds_a_number_typed_any_way(admin_client, number, other_number):
     response = admin_client.get(CHANGELIST, {"q": "512-555-0101"})
     assert [row["number_note"] for row in result_rows(response)] == ["+15125550101"]
+
+
+def test_deleting_a_number_with_calls_says_what_it_loses_and_what_to_do_instead(
+    admin_client, number
+):
+    make_call(number=number)
+    make_call(number=number)
+    page = admin_client.get(reverse("admin:tracking_trackingnumber_delete", args=[number.pk]))
+
+    [warning] = texts(page, "delete-number-warning")
+    assert warning.startswith("This number has 2 calls.")
+    assert "untick Active instead" in warning and "Release on Twilio" in warning
+
+
+def test_deleting_a_number_without_calls_needs_no_warning(admin_client, number):
+    page = admin_client.get(reverse("admin:tracking_trackingnumber_delete", args=[number.pk]))
+    assert texts(page, "delete-number-warning") == []

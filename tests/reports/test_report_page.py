@@ -396,3 +396,15 @@ def test_a_call_at_local_midnight_lands_on_its_local_day(
     # 23:30 UTC on the 2nd is 00:30 on the 3rd in Paris, so the 3rd has its six daytime calls
     # and this one, while the unmatched call at 23:59:59 UTC moves to the 4th.
     assert rows[1][:5] == ["2026-03-03", "7", "3", "0", "2"]
+
+
+def test_a_campaign_without_calls_says_how_to_make_a_first_one(marketer_client, reports_url):
+    campaign = Campaign.objects.create(name="Brand new")
+    campaign.numbers.create(phone_number="+15125550188")
+
+    html = marketer_client.get(reports_url, {"campaign": campaign.pk}).content.decode()
+
+    assert "No calls in this period" in html
+    assert (
+        "<code>python manage.py simulate_call --to +15125550188 --from +13125550123</code>" in html
+    )
