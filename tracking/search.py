@@ -29,19 +29,24 @@ def calls_matching(term: str) -> Q | None:
     if not term:
         return None
     condition = Q()
-    if SID.fullmatch(term):
-        condition |= Q(call_sid__startswith="CA" + term[2:].lower())
     digits = re.sub(r"\D", "", term)
+    if SID.fullmatch(term) and digits:
+        # "CA1ad4": the start of a Call SID, nothing else.
+        return Q(call_sid__startswith="CA" + term[2:].lower())
     if PHONE_PART.fullmatch(term) and len(digits) >= MIN_DIGITS:
+        condition |= Q(caller_number__contains=digits)
         numbers = TrackingNumber.objects.filter(phone_number__contains=digits)
-        condition |= Q(caller_number__contains=digits) | Q(tracking_number__in=numbers)
     elif len(term) >= MIN_TEXT:
-        labels = TrackingNumber.objects.filter(label__icontains=term).values_list("pk", flat=True)
-        campaigns = Campaign.objects.filter(name__icontains=term).values_list("pk", flat=True)
-        condition |= (
-            Q(caller_name__icontains=term)
-            | Q(caller_city__icontains=term)
-            | Q(tracking_number__in=list(labels))
-            | Q(campaign__in=list(campaigns))
-        )
+        condition |= Q(caller_name__icontains=term) | Q(caller_city__icontains=term)
+        numbers = TrackingNumber.objects.filter(label__icontains=term)
+        # Ids, not a subquery: PostgreSQL can combine a list with the other indexes (BitmapOr),
+        # where a subquery inside OR would make it read every call.
+        campaigns = list(Campaign.objects.filter(name__icontains=term).values_list("pk", flat=True))
+        if campaigns:
+            condition |= Q(campaign__in=campaigns)
+    else:
+        return None
+    number_ids = list(numbers.values_list("pk", flat=True))
+    if number_ids:
+        condition |= Q(tracking_number__in=number_ids)
     return condition or None
