@@ -227,12 +227,21 @@ def _hours(report: Report, *, human: bool) -> Table:
     return Table("hours", "By hour of day", ["Hour"], rows, Row(["Total"], report.totals["all"]))
 
 
+def _city(name: str) -> str:
+    # Twilio sends "ROUND ROCK"; every page and file writes it as people do, "Round Rock".
+    return name.title() if name.isupper() else name
+
+
 def _places(report: Report, *, human: bool) -> Table:
     limit = PLACES_ON_PAGE if human else None
     blank = DASH if human else ""
     rows = [
         Row(
-            [r["caller_country"] or blank, r["caller_state"] or blank, r["caller_city"] or blank],
+            [
+                r["caller_country"] or blank,
+                r["caller_state"] or blank,
+                _city(r["caller_city"]) or blank,
+            ],
             _figures(r),
         )
         for r in report.by_place(limit=limit)
