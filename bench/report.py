@@ -96,7 +96,7 @@ def render_load(result: dict) -> str:
 
 
 def render_scale(result: dict) -> str:
-    rows = [["measurement", "median ms", "ratio to raw SQL"]]
+    rows = [["measurement", "median ms", "ratio (to raw SQL unless said)"]]
     for name, figure in result["timings"].items():
         rows.append([name, figure["median_ms"], figure.get("ratio", "")])
     return "\n".join(

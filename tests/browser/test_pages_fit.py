@@ -144,6 +144,12 @@ def test_every_page_fits_and_shows_its_key_figures(signed_in, width, screenshots
     _fits(page, "numbers", width, screenshots)
     _above_the_fold(page, "#result_list tbody tr:first-child td.field-calls")
 
+    # Deleting the long-named campaign: its name wraps too.
+    long_named = Campaign.objects.get(name=LONG_NAME)
+    page.goto(f"/admin/tracking/campaign/{long_named.pk}/delete/")
+    found = page.evaluate(OVERFLOWING)
+    assert found["scrollWidth"] <= width and found["out"] == [], found
+
     # The report: the acceptance rate among the first figures.
     page.goto("/admin/tracking/call/reports/")
     _fits(page, "report", width, screenshots)
