@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {1440: 900, 390: 844}
 # A name typed (or pasted) without a space: it must wrap, not push the page wider.
-LONG_NAME = "Summer" + "X" * 110 + "Radio"
+LONG_NAME = "Summer" + "X" * 109 + "Radio"  # 120 characters, the most a name may have
 
 # Elements whose right edge is past the viewport, outside any box that scrolls on its own.
 OVERFLOWING = """
