@@ -158,7 +158,7 @@ def _render_sweep(sweep: dict | None) -> list[str]:
 
 
 def render_scale(result: dict) -> str:
-    rows = [["measurement", "median ms", "ratio to raw SQL"]]
+    rows = [["measurement", "median ms", "ratio (to raw SQL unless said)"]]
     for name, figure in result["timings"].items():
         rows.append([name, figure["median_ms"], figure.get("ratio", "")])
     return "\n".join(

@@ -135,20 +135,76 @@ def announcement(
     if not announce_location:
         place = CallerPlace()
     if template.strip():
-        values = {
-            "campaign": campaign,
-            "city": place.city.strip(),
-            "state": place.state_name,
-            "country": place.country.strip(),
-            "location": place.spoken,
-        }
-        intro = _tidy(_PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template))
+        values = placeholder_values(campaign=campaign, place=place, template=template)
+        # A template that names nothing known at all still says where the call comes from.
+        intro = _tidy(fill(template, values)) or f"Call from {campaign}"
     else:
         intro = f"Call from {campaign}"
         if place.spoken:
             intro += f", caller in {place.spoken}"
     intro = intro.rstrip(".!? ") + "."
     return f"{intro} Press {_spoken_key(accept_digit)} to accept, or any other key to decline."
+
+
+def placeholder_values(
+    *, campaign: str, place: CallerPlace, template: str = "", **more: str
+) -> dict[str, str]:
+    """What each placeholder says for this call. A city Twilio does not know falls back to the
+    state, so "caller from {city}" still names a place when it can (unless the template names
+    the state itself, which would then be said twice)."""
+    city = place.city.strip()
+    city = city.title() if city.isupper() else city
+    says_state = "{state}" in template or "{location}" in template
+    return {
+        "campaign": campaign,
+        "city": city or ("" if says_state else place.state_name),
+        "state": place.state_name,
+        "country": place.country.strip(),
+        "location": place.spoken,
+        **more,
+    }
+
+
+# A clause: the words between two punctuation marks ("caller from {city}" in
+# "Call from {campaign}, caller from {city}.").
+# A comma between two placeholders ("{city}, {state}") joins one place, not two clauses.
+_CLAUSE = re.compile(r"(?:[^,.;:!?]|(?<=\}),\s*(?=\{))+")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """The template with its placeholders filled in, as a sentence that never breaks off.
+
+    A clause whose placeholders are all unknown (empty) is left out whole: "Call from {campaign},
+    caller from {city}." with no city says "Call from Spring Billboard." rather than "…, caller
+    from." In a clause that also names something known, the unknown placeholder is left out
+    with the preposition before it ("{campaign} call from {city}" → "Spring Billboard call").
+    """
+
+    def clause(match: re.Match[str]) -> str:
+        text = match.group(0)
+        names = _PLACEHOLDER.findall(text)
+        known = [name for name in names if values.get(name, "")]
+        if names and not known:
+            return ""
+        if len(known) < len(names):
+            unknown = "|".join(re.escape(name) for name in set(names) - set(known))
+            # First an unknown part of a place ("{city}, {state}" → "{state}"), then an unknown
+            # placeholder with its preposition ("caller from {city}").
+            text = re.sub(rf"\{{(?:{unknown})\}}\s*,\s*(?=\{{)", "", text)
+            text = re.sub(rf"(?<=\}}),\s*\{{(?:{unknown})\}}", "", text)
+            text = re.sub(
+                r"(?i)(\b(?:in|from|near|at|of|around|via|by)\s+)?\{([^{}]*)\}",
+                lambda m: m.group(0) if values.get(m.group(2), "") else "",
+                text,
+            )
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
+
+    return _CLAUSE.sub(clause, template)
+
+
+def drops_words(template: str, values: dict[str, str]) -> list[str]:
+    """The placeholders of `template` that are empty for `values`: words the callee won't hear."""
+    return sorted({name for name in _PLACEHOLDER.findall(template) if not values.get(name, "")})
 
 
 def _spoken_key(digit: str) -> str:

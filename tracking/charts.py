@@ -18,6 +18,7 @@ WIDTH = 760
 HEIGHT = 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 52, 28, 40
 LABEL_EVERY_MAX = 12  # at most about this many x-axis labels, so they never overlap
+MIN_RATE_SAMPLE = 5  # screened calls a slot needs for its acceptance rate to be drawn
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class Slot:
     calls: int
     accepted: int
     rate: float | None  # acceptance rate, 0..1, None when nothing was screened
+    screened: int | None = None  # what the rate rests on; too few and it is not drawn
+
+    @property
+    def rate_shown(self) -> float | None:
+        """The rate, unless it rests on fewer than MIN_RATE_SAMPLE screened calls: a day with
+        one call taken out of one would otherwise draw a 100 % spike."""
+        if self.screened is not None and self.screened < MIN_RATE_SAMPLE:
+            return None
+        return self.rate
 
 
 def nice_top(value: int, ticks: int = 4) -> int:
@@ -83,7 +93,12 @@ def calls_chart(
     bars = []
     for index, slot in enumerate(slots):
         x = LEFT + index * slot_w + (slot_w - bar_w) / 2
-        rate = "no calls screened" if slot.rate is None else f"acceptance {slot.rate:.1%}"
+        if slot.rate is None:
+            rate = "no calls screened"
+        elif slot.rate_shown is None:
+            rate = f"acceptance {slot.rate:.0%} of only {slot.screened} screened (not drawn)"
+        else:
+            rate = f"acceptance {slot.rate:.1%} of {slot.screened or 'the'} screened"
         label = ""
         if index % label_every == 0:
             label = format_html(
@@ -119,13 +134,14 @@ def calls_chart(
             )
         )
 
-    # The rate line breaks where nothing was screened rather than pretending the rate was 0 %.
+    # The rate line breaks where nothing (or too little) was screened rather than pretending
+    # the rate was 0 % or drawing a spike from one call.
     segments: list[list[tuple[float, float]]] = [[]]
     for index, slot in enumerate(slots):
-        if slot.rate is None:
+        if slot.rate_shown is None:
             segments.append([])
         else:
-            segments[-1].append((LEFT + (index + 0.5) * slot_w, rate_y(slot.rate)))
+            segments[-1].append((LEFT + (index + 0.5) * slot_w, rate_y(slot.rate_shown)))
     lines = format_html_join(
         "",
         '<polyline class="rate" points="{}"/>',
@@ -143,7 +159,7 @@ def calls_chart(
         '<rect class="accepted" x="64" width="10" height="10" y="-9"/>'
         '<text x="78">Accepted</text>'
         '<line class="rate" x1="150" x2="166" y1="-4" y2="-4"/>'
-        '<text x="170">Acceptance rate (right axis)</text></g>',
+        '<text x="170">Acceptance rate (right axis, when 5+ screened)</text></g>',
         LEFT,
         TOP - 12,
     )

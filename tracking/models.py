@@ -10,6 +10,19 @@ from django.utils import timezone
 from tracking import hours, phones
 from tracking.announcement import CallerPlace, announcement, unknown_placeholders
 
+# The outcomes a marketer may have to call back: the caller did not get through, or left a
+# message. (Kept as strings here: Call.Outcome is defined below.)
+CALLBACK_OUTCOMES = [
+    "voicemail",
+    "rejected",
+    "no_input",
+    "no_answer",
+    "busy",
+    "failed",
+    "abandoned",
+    "closed",
+]
+
 KEY_CHOICES = [(key, key) for key in "1234567890*#"]
 DEFAULT_ACCEPT_DIGIT = "1"
 
@@ -387,6 +400,10 @@ class Call(models.Model):
         "sent to voicemail at", null=True, blank=True, help_text="When the greeting began."
     )
     notified_at = models.DateTimeField(null=True, blank=True)
+    # A missed call or voicemail someone has dealt with (called back), from the dashboard's
+    # call-back list; never set by Twilio's webhooks.
+    callback_done_at = models.DateTimeField("called back", null=True, blank=True)
+    callback_done_by = models.CharField("called back by", max_length=150, blank=True)
     dial_call_sid = models.CharField("Dial call SID", max_length=64, blank=True)
 
     # Facts as Twilio and the callee report them; `outcome` is derived from them all.
@@ -426,16 +443,26 @@ class Call(models.Model):
             models.Index(fields=["campaign", "started_at"], name="call_campaign_started_idx"),
             # Last call of each tracking number, and the call list filtered to one number.
             models.Index(fields=["tracking_number", "started_at"], name="call_number_started_idx"),
-            # Call-list search by the start of a caller number (LIKE '+1512%').
+            # Call-list search by the start of a caller number (LIKE '+1512%'), and a caller's
+            # first call (the dashboard's first-time callers). On PostgreSQL, trigram indexes
+            # (migration 0007) serve the search for any part of a number, name or city.
             models.Index(
-                fields=["caller_number"],
-                opclasses=["varchar_pattern_ops"],
-                name="call_caller_prefix_idx",
+                fields=["caller_number", "started_at"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                name="call_caller_started_idx",
+            ),
+            # The dashboard's call-back list: missed calls and voicemails nobody dealt with yet,
+            # newest first; a small index, as most calls are taken or done with.
+            models.Index(
+                fields=["-started_at"],
+                condition=models.Q(outcome__in=CALLBACK_OUTCOMES, callback_done_at__isnull=True),
+                name="call_callback_idx",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.caller_number or 'unknown caller'} → {self.called_number} ({self.call_sid})"
+        caller = phones.national(self.caller_number) if self.caller_number else "unknown caller"
+        return f"{caller} → {phones.national(self.called_number)} ({self.call_sid})"
 
     @property
     def place(self) -> CallerPlace:
@@ -469,6 +496,10 @@ class Call(models.Model):
     @property
     def is_missed(self) -> bool:
         return self.outcome in MISSED_OUTCOMES
+
+    @property
+    def needs_callback(self) -> bool:
+        return self.outcome in CALLBACK_OUTCOMES and self.callback_done_at is None
 
 
 class CallLeg(models.Model):

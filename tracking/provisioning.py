@@ -109,6 +109,16 @@ def numbers_search(
     return [n for n in found if n.phone_number not in tracked]
 
 
+def number_price(*, country: str, kind: NumberKind) -> str:
+    """The monthly price of such a number, or "" when Twilio cannot say: a price that cannot
+    be read never stops a search."""
+    try:
+        return twilio_api.number_price(country=country, kind=kind)
+    except twilio_api.TwilioError as error:
+        logger.warning("No number price for %s %s: %s", country, kind, error.message)
+        return ""
+
+
 def number_buy(*, phone_number: str, campaign: Campaign, label: str = "") -> TrackingNumber:
     """Buy `phone_number` on Twilio, pointed at the app, and track it in `campaign`.
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from tracking import charts, phones, selectors
-from tracking.models import Call, Campaign
+from tracking.models import Call, Campaign, TrackingNumber
 from tracking.selectors import DESTINATION_FIGURES, FIGURES, Period, Report
 
 DEFAULT_DAYS = 30
@@ -39,7 +39,8 @@ FIGURE_HEADERS = {
     "accepted": "Accepted",
     "rejected": "Rejected",
     "no_response": "No response",
-    "missed": "Missed",
+    # Not "Missed": the dashboard's missed calls are every call nobody took.
+    "missed": "No answer",
     "abandoned": "Abandoned",
     "voicemail": "Voicemail",
     "after_hours": "After hours",
@@ -53,9 +54,13 @@ FIGURE_HEADERS = {
     "unreached": "No answer, busy or failed",
     "stopped": "Stopped",
 }
+DESTINATION_RATE_HEADER = "Take rate"
 # Where a CSV header differs from the page's: the CSV has seconds, not minutes:seconds.
 CSV_HEADERS = {**FIGURE_HEADERS, "avg_talk_seconds": "Avg talk seconds"}
 RATES = {"acceptance_rate", "connect_rate"}
+# A rate resting on fewer calls than this is flagged in the page's tables and totals.
+SMALL_SAMPLE = 20
+SAMPLE_BASIS = {"acceptance_rate": "screened", "connect_rate": "call_count"}
 # Cells a spreadsheet would run as a formula; campaign names and labels are typed by people.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 E164 = re.compile(r"\+[0-9]{1,15}")  # a tracking number: safe, and wanted as typed
@@ -130,7 +135,13 @@ class Table:
 
     @property
     def headers(self) -> list[str]:
-        return [FIGURE_HEADERS[name] for name in self.figures]
+        return [self.header_of(name) for name in self.figures]
+
+    def header_of(self, name: str) -> str:
+        if self.figures is DESTINATION_FIGURES and name == "acceptance_rate":
+            # Accepted ÷ rung, not ÷ screened: a different figure, so a different name.
+            return DESTINATION_RATE_HEADER
+        return FIGURE_HEADERS[name]
 
     @property
     def width(self) -> int:
@@ -148,7 +159,7 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
 def _campaigns(report: Report, *, human: bool) -> Table:
     sums = report.totals
     rows = [
-        Row([r["name"] + ("" if r["is_active"] or not human else " (inactive)")], _figures(r))
+        Row([r["name"]], _figures(r), note="" if r["is_active"] or not human else "Inactive")
         for r in report.by_campaign()
     ]
     # Calls to a Twilio number that is in no campaign: kept visible, so the rows add up to the
@@ -216,12 +227,21 @@ def _hours(report: Report, *, human: bool) -> Table:
     return Table("hours", "By hour of day", ["Hour"], rows, Row(["Total"], report.totals["all"]))
 
 
+def _city(name: str) -> str:
+    # Twilio sends "ROUND ROCK"; every page and file writes it as people do, "Round Rock".
+    return name.title() if name.isupper() else name
+
+
 def _places(report: Report, *, human: bool) -> Table:
     limit = PLACES_ON_PAGE if human else None
     blank = DASH if human else ""
     rows = [
         Row(
-            [r["caller_country"] or blank, r["caller_state"] or blank, r["caller_city"] or blank],
+            [
+                r["caller_country"] or blank,
+                r["caller_state"] or blank,
+                _city(r["caller_city"]) or blank,
+            ],
             _figures(r),
         )
         for r in report.by_place(limit=limit)
@@ -259,7 +279,8 @@ def _destinations(report: Report, *, human: bool) -> Table:
         Row(["Total", ""], report.destination_total),
         note=(
             "Every phone the period's calls rang (or were to ring), by its name and number at "
-            "the time of the call. Acceptance rate: accepted ÷ rung."
+            "the time of the call. Take rate: accepted ÷ rung (every time the phone rang), "
+            "unlike the campaigns' acceptance rate (accepted ÷ screened)."
             if human
             else ""
         ),
@@ -305,10 +326,17 @@ def machine(name: str, value: Any) -> str | int:
 
 
 def _cells(row: Row, figures: tuple[str, ...] = FIGURES) -> list[dict[str, str]]:
-    return [
-        {"name": name, "header": FIGURE_HEADERS[name], "text": human(name, row.figures[name])}
-        for name in figures
-    ]
+    headers = {**FIGURE_HEADERS}
+    if figures is DESTINATION_FIGURES:
+        headers["acceptance_rate"] = DESTINATION_RATE_HEADER
+    cells = []
+    for name in figures:
+        cell = {"name": name, "header": headers[name], "text": human(name, row.figures[name])}
+        basis = SAMPLE_BASIS.get(name) if figures is FIGURES else None
+        if basis and row.figures[name] is not None and row.figures[basis] < SMALL_SAMPLE:
+            cell["small"] = f"only {row.figures[basis]} {FIGURE_HEADERS[basis].lower()}"
+        cells.append(cell)
+    return cells
 
 
 def _safe_text(value: str) -> str:
@@ -322,7 +350,11 @@ def csv_response(table: Table, period: Period) -> HttpResponse:
     filename = f"calls-by-{table.key}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(table.label_headers + [CSV_HEADERS[name] for name in table.figures])
+    headers = [
+        table.header_of(name) if name == "acceptance_rate" else CSV_HEADERS[name]
+        for name in table.figures
+    ]
+    writer.writerow(table.label_headers + headers)
     for row in [*table.rows, table.total]:
         writer.writerow(
             [_safe_text(label) for label in row.labels]
@@ -342,6 +374,7 @@ def _slots(rows: Iterable[Row], short: Callable[[Any], str]) -> list[charts.Slot
             calls=row.figures["call_count"],
             accepted=row.figures["accepted"],
             rate=row.figures["acceptance_rate"],
+            screened=row.figures["screened"],
         )
         for row in rows
     ]
@@ -379,10 +412,19 @@ def report_view(request: HttpRequest, *, admin_site) -> HttpResponse:
         "opts": Call._meta,
         "form": form,
         "time_zone": settings.TIME_ZONE,
+        "small_sample": SMALL_SAMPLE,
     }
     if valid:
         context.update(_report_context(form))
     return TemplateResponse(request, "admin/tracking/reports.html", context)
+
+
+def _example_number(campaign: Campaign | None) -> str | None:
+    """A tracking number to try a first call on, for the page of a period without calls."""
+    numbers = TrackingNumber.objects.filter(is_active=True)
+    if campaign is not None:
+        numbers = numbers.filter(campaign=campaign)
+    return numbers.values_list("phone_number", flat=True).first()
 
 
 def _report_context(form: ReportForm) -> dict[str, Any]:
@@ -424,5 +466,7 @@ def _report_context(form: ReportForm) -> dict[str, Any]:
         "period": period,
         "campaign": campaign,
         "summary": _cells(Row(["Total"], sums["all"])),
+        "no_calls": not sums["all"]["call_count"],
+        "example_number": None if sums["all"]["call_count"] else _example_number(campaign),
         "tables": tables,
     }

@@ -214,6 +214,16 @@ def _tally(groups: Iterable[tuple], width: int) -> dict[tuple, Counts]:
     return tallies
 
 
+def add_counts(tallies: Iterable[Counts]) -> Counts:
+    """Several rows' COUNTS added up (days into a week, numbers into a campaign)."""
+    return _add(tallies)
+
+
+def figures_of(counts: Counts) -> Row:
+    """A row's FIGURES (counts, rates, average talk time) from its COUNTS."""
+    return _figures(counts)
+
+
 def _add(tallies: Iterable[Counts]) -> Counts:
     total = dict.fromkeys(COUNTS, 0)
     for counts in tallies:
@@ -346,6 +356,13 @@ class Report:
             .order_by("campaign__name", "phone_number")
         )
         return [{**number, **_figures(_add(found.get(number["id"], ())))} for number in numbers]
+
+    def counts_by_day(self) -> dict[date, Counts]:
+        """The COUNTS of each local day that has calls (add them up with `add_counts`)."""
+        days: dict[date, list[Counts]] = {}
+        for day, _hour, counts in self._by_local_hour:
+            days.setdefault(day, []).append(counts)
+        return {day: _add(days[day]) for day in sorted(days)}
 
     def by_day(self) -> list[Row]:
         """One row per local day that has calls; `day` is a date in settings.TIME_ZONE."""

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from jobs import queue
 from tracking import outbox, sql, tasks
-from tracking.models import DEFAULT_ACCEPT_DIGIT, Call, CallLeg, Campaign, Recording
+from tracking.models import (
+    CALLBACK_OUTCOMES,
+    DEFAULT_ACCEPT_DIGIT,
+    Call,
+    CallLeg,
+    Campaign,
+    Recording,
+)
 
 # Parent-leg statuses after which the call is over.
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -451,3 +458,13 @@ def _notify_later(call: Call) -> None:
     if call.campaign is None or not call.campaign.recipients or call.notified_at is not None:
         return
     tasks.notify_call.enqueue(call.pk)
+
+
+def call_mark_called_back(*, call_id: int, by: str, at: datetime | None = None) -> bool:
+    """Take a missed call or voicemail off the call-back list, once: a second click (or a
+    colleague's at the same moment) changes nothing. True when this request marked it."""
+    return bool(
+        Call.objects.filter(
+            pk=call_id, outcome__in=CALLBACK_OUTCOMES, callback_done_at__isnull=True
+        ).update(callback_done_at=at or timezone.now(), callback_done_by=by[:150])
+    )

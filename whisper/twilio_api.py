@@ -267,6 +267,21 @@ def _incoming(record: Any) -> IncomingNumber:
     )
 
 
+def number_price(*, country: str, kind: NumberKind) -> str:
+    """What Twilio charges a month for one number of this kind in `country`, e.g. "1.15 USD"
+    (its Pricing API); empty when Twilio lists no price for that kind."""
+    api = client()
+    record = _call(
+        "reading number prices", lambda: api.pricing.v1.phone_numbers.countries(country).fetch()
+    )
+    wanted = "toll free" if kind == "toll_free" else "local"
+    for price in record.phone_number_prices or []:
+        if str(price.get("number_type", "")).lower() == wanted:
+            amount = price.get("current_price") or price.get("base_price")
+            return f"{amount} {record.price_unit or ''}".strip() if amount else ""
+    return ""
+
+
 def available_numbers(
     *, country: str, kind: NumberKind, area_code: str = "", contains: str = "", limit: int = 20
 ) -> list[AvailableNumber]:

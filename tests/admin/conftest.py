@@ -25,8 +25,8 @@ def make_call(
     if whispered is None:
         whispered = outcome in (Call.Outcome.ACCEPTED, Call.Outcome.REJECTED, Call.Outcome.NO_INPUT)
     started = timezone.now() - ago
+    fields.setdefault("call_sid", f"CA{next(_sids):032x}")
     return Call.objects.create(
-        call_sid=f"CA{next(_sids):032x}",
         tracking_number=number,
         campaign=number.campaign if number else None,
         called_number=number.phone_number if number else "+15125550199",

@@ -15,6 +15,7 @@ class _Cells(HTMLParser):
         self._open: list[tuple[str, list[str], list[str]]] = []  # (tag, classes, text parts)
         self._in_results = False
         self._depth = 0
+        self._note = ""
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -36,7 +37,13 @@ class _Cells(HTMLParser):
                 self.by_class.setdefault(name, []).append(text)
                 if self._in_results and name.startswith("field-") and self.rows:
                     self.rows[-1][name.removeprefix("field-")] = text
-            if self._open:
+                    if self._note:
+                        self.rows[-1][name.removeprefix("field-") + "_note"] = self._note
+                        self._note = ""
+            # A cell's details (small print under its main line) are read apart from it.
+            if self._in_results and "cell-note" in classes:
+                self._note = text
+            elif self._open:
                 self._open[-1][2].append("".join(parts))
             if open_tag == tag:
                 break
@@ -54,7 +61,8 @@ def parse(html: bytes | str) -> _Cells:
 
 
 def result_rows(response) -> list[dict[str, str]]:
-    """The change list's rows, each as {field name: text shown}."""
+    """The change list's rows, each as {field name: text shown}, and {field name + "_note":
+    the small print under it} where a cell has some."""
     assert response.status_code == 200, response.status_code
     return [row for row in parse(response.content).rows if row]
 

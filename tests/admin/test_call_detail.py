@@ -63,9 +63,18 @@ def test_the_call_page_lists_the_destinations_rung_in_order(marketer_client, num
         ["2", "Owner", "(512) 555-0198", "Accepted"],
         ["3", "Backup", "(512) 555-0197", "Not rung"],
     ]
-    assert legs[0][4:] == ["-", "-"]
-    assert legs[1][4] not in ("", "-")
+    assert legs[0][4:] == ["—", "—"]
+    assert legs[1][4] not in ("", "—")
     assert texts(response, "field-answered_by")[0].startswith("Taken by: Owner")
+    # The timeline says the same in words, in order, each phone in the lists' format.
+    assert texts(response, "event-title") == [
+        "Unknown number called (512) 555-0100",
+        "Front desk, (512) 555-0199, did not answer",
+        "Owner, (512) 555-0198, answered and heard the whisper",
+        "Owner, (512) 555-0198, pressed the accept key and took the call",
+        "Backup, (512) 555-0197, was not rung",
+        "Taken by Owner",
+    ]
     # Read-only: nothing to add, change or delete, for a marketer as for anyone.
     content = response.content.decode()
     assert 'name="legs-0-label"' not in content
@@ -105,8 +114,29 @@ def test_the_call_page_plays_its_recordings_through_the_admin(marketer_client, n
     assert texts(response, "field-transcript")[0] == (
         "Hi, it's Sam. Please call me back about the quote."
     )
-    assert "No audio" in texts(response, "field-player")[1]
+    assert texts(response, "transcript") == ["Hi, it's Sam. Please call me back about the quote."]
+    assert texts(response, "recording-missing") == [
+        "No audio: Twilio reported the recording absent."
+    ]
     assert content.count("<audio") == 1
+
+
+def test_without_twilio_credentials_the_page_says_what_is_missing(
+    marketer_client, number, settings
+):
+    settings.TWILIO_ACCOUNT_SID = ""
+    call = make_call(number=number, outcome=Outcome.VOICEMAIL)
+    Recording.objects.create(
+        call=call,
+        recording_sid=RECORDING_SID,
+        kind=Recording.Kind.VOICEMAIL,
+        duration_seconds=20,
+        status="completed",
+    )
+    response = detail(marketer_client, call)
+    [missing] = texts(response, "recording-missing")
+    assert "TWILIO_ACCOUNT_SID is not set" in missing
+    assert "<audio" not in response.content.decode()
 
 
 def test_a_transcription_still_on_its_way_says_so(admin_client, number):
@@ -128,7 +158,7 @@ def test_the_list_shows_who_took_each_call(admin_client, number):
 
     rows = result_rows(admin_client.get(CHANGELIST))
 
-    assert [row["answered_by"] for row in rows] == ["Owner's mobile", "-"]
+    assert [row["taken_by"] for row in rows] == ["Owner's mobile", "—"]
 
 
 @pytest.mark.parametrize(
@@ -148,7 +178,7 @@ def test_it_filters_by_voicemail_closed_and_after_hours(admin_client, number, pa
 
     rows = result_rows(admin_client.get(CHANGELIST, params))
 
-    assert {row["caller"].split(" · ")[1] for row in rows} == expected
+    assert {row["caller"].split(" · ")[-1] for row in rows} == expected
 
 
 def test_the_filters_offer_voicemail_closed_and_after_hours(admin_client, db):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.urls import reverse
 
 from tests.admin.conftest import make_call
@@ -28,11 +30,23 @@ def test_it_counts_numbers_calls_accepted_and_acceptance_rate(admin_client, numb
 
     row = rows_by_name(admin_client.get(CHANGELIST))["Spring Billboard"]
 
-    assert row["numbers"] == "2"
+    assert row["setup_note"] == "2 tracking numbers"
     assert row["calls"] == "8"
-    assert row["accepted"] == "3"
+    assert row["screened"] == "6"
     assert row["acceptance_rate"] == "50%"  # 3 accepted of 6 screened
-    assert row["rings"] == "Front desk"
+    assert row["acceptance_rate_note"] == "3 of 6 screened"
+    assert (row["connect_rate"], row["connect_rate_note"]) == ("38%", "of 8 calls")
+    assert row["setup"] == "Front desk"
+
+
+def test_its_figures_cover_the_last_30_days_and_say_so(admin_client, number):
+    make_call(number=number, outcome=Outcome.ACCEPTED, ago=timedelta(days=2))
+    make_call(number=number, outcome=Outcome.ACCEPTED, ago=timedelta(days=45))
+    response = admin_client.get(CHANGELIST)
+    row = rows_by_name(response)["Spring Billboard"]
+    assert row["calls"] == "1"
+    [period] = texts(response, "list-period")
+    assert period.startswith("Calls, screened calls and rates of the last 30 days")
 
 
 def test_it_shows_a_dash_when_no_call_was_screened(admin_client, number, other_campaign):
@@ -42,7 +56,10 @@ def test_it_shows_a_dash_when_no_call_was_screened(admin_client, number, other_c
 
     assert rows["Spring Billboard"]["calls"] == "1"
     assert rows["Spring Billboard"]["acceptance_rate"] == "—"
-    assert (rows["Radio Spot"]["numbers"], rows["Radio Spot"]["calls"]) == ("0", "0")
+    assert (rows["Radio Spot"]["setup_note"], rows["Radio Spot"]["calls"]) == (
+        "0 tracking numbers",
+        "0",
+    )
     assert rows["Radio Spot"]["acceptance_rate"] == "—"
 
 
@@ -50,14 +67,14 @@ def test_it_sorts_by_acceptance_rate(admin_client, number, other_number):
     make_call(number=number, outcome=Outcome.REJECTED)
     make_call(number=other_number, outcome=Outcome.ACCEPTED)
     Campaign.objects.create(name="Never called")
-    # "o=5": the fifth column of list_display; best rate first, campaigns without one last.
-    response = admin_client.get(CHANGELIST, {"o": "5"})
+    # "o=4": the fourth column of list_display; best rate first, campaigns without one last.
+    response = admin_client.get(CHANGELIST, {"o": "4"})
     assert [row["name"] for row in result_rows(response)] == [
         "Radio Spot",
         "Spring Billboard",
         "Never called",
     ]
-    reverse_order = admin_client.get(CHANGELIST, {"o": "-5"})
+    reverse_order = admin_client.get(CHANGELIST, {"o": "-4"})
     assert [row["name"] for row in result_rows(reverse_order)][-1] == "Radio Spot"
 
 
@@ -83,7 +100,7 @@ def test_the_list_takes_the_same_queries_for_many_campaigns(
         rows = result_rows(admin_client.get(CHANGELIST))
     assert len(rows) == 32
     assert {row["acceptance_rate"] for row in rows} == {"50%"}
-    assert {row["rings"] for row in rows} == {"Desk → Mobile"}
+    assert {row["setup"] for row in rows} == {"Desk → Mobile"}
 
 
 def test_it_searches_campaigns_by_a_number_typed_any_way(admin_client, number, other_number):
@@ -100,8 +117,12 @@ def test_the_whisper_preview_is_what_the_callee_hears(admin_client, campaign):
 
     assert texts(response, "whisper-sentence") == [
         campaign.whisper_for(CallerPlace("Austin", "TX", "US")),
+        campaign.whisper_for(CallerPlace("", "TX", "US")),
         campaign.whisper_for(CallerPlace()),
     ]
+    # What is left out when Twilio does not know the place is said beside it.
+    [warning] = texts(response, "whisper-warning")
+    assert "{location} says nothing" in warning
     assert texts(response, "whisper-sentence")[0] == (
         "Spring Billboard lead from Austin, Texas. "
         "Press pound to accept, or any other key to decline."

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.admin.conftest import make_call
-from tracking.admin import PeriodsBetweenBounds
+from tracking.admin.call_list import PeriodsBetweenBounds
 from tracking.models import Call
 
 CHANGELIST = reverse("admin:tracking_call_changelist")

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from tests.admin.conftest import make_call
 from tests.admin.html import result_rows, texts
+from tracking.admin.display import when
 from tracking.models import TrackingNumber
 
 CHANGELIST = reverse("admin:tracking_trackingnumber_changelist")
@@ -20,7 +20,7 @@ def test_it_lists_numbers_formatted_for_people_with_calls_and_last_call(
     make_call(number=number, ago=timedelta(days=3))
     make_call(number=number, ago=timedelta(days=1))
 
-    rows = {row["e164"]: row for row in result_rows(admin_client.get(CHANGELIST))}
+    rows = {row["number_note"]: row for row in result_rows(admin_client.get(CHANGELIST))}
 
     row = rows["+15125550100"]
     assert row["number"] == "(512) 555-0100"
@@ -28,8 +28,13 @@ def test_it_lists_numbers_formatted_for_people_with_calls_and_last_call(
     assert row["destination_number"] == "(512) 555-0199"
     assert row["calls"] == "2"
     yesterday = timezone.localtime(timezone.now() - timedelta(days=1))
-    assert row["last_call"].startswith(date_format(yesterday))
-    assert (rows["+15125550101"]["calls"], rows["+15125550101"]["last_call"]) == ("0", "—")
+    # In one short format with every list: "Dec 2, 09:54" (the year only for past years).
+    assert row["calls_note"] == f"last {when(yesterday)}"
+    assert row["calls_note"].startswith(f"last {yesterday:%b} {yesterday.day}")
+    assert (rows["+15125550101"]["calls"], rows["+15125550101"]["calls_note"]) == (
+        "0",
+        "no call yet",
+    )
 
 
 def test_the_list_takes_the_same_queries_for_many_numbers(
@@ -93,4 +98,21 @@ def test_it_refuses_to_forward_a_number_to_itself(admin_client, campaign):
 
 def test_it_finds_a_number_typed_any_way(admin_client, number, other_number):
     response = admin_client.get(CHANGELIST, {"q": "512-555-0101"})
-    assert [row["e164"] for row in result_rows(response)] == ["+15125550101"]
+    assert [row["number_note"] for row in result_rows(response)] == ["+15125550101"]
+
+
+def test_deleting_a_number_with_calls_says_what_it_loses_and_what_to_do_instead(
+    admin_client, number
+):
+    make_call(number=number)
+    make_call(number=number)
+    page = admin_client.get(reverse("admin:tracking_trackingnumber_delete", args=[number.pk]))
+
+    [warning] = texts(page, "delete-number-warning")
+    assert warning.startswith("This number has 2 calls.")
+    assert "untick Active instead" in warning and "Release on Twilio" in warning
+
+
+def test_deleting_a_number_without_calls_needs_no_warning(admin_client, number):
+    page = admin_client.get(reverse("admin:tracking_trackingnumber_delete", args=[number.pk]))
+    assert texts(page, "delete-number-warning") == []

@@ -56,7 +56,7 @@ def browser() -> Iterator:
 def page(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url,
-        viewport={"width": 1600, "height": 1000},  # the call list shows all its columns
+        viewport={"width": 1440, "height": 900},
         locale="en-US",
     )
     context.set_default_timeout(15_000)

@@ -1,6 +1,6 @@
 """A marketer's first hour, in a real browser: log in, set up a campaign and its number, let
 calls come in through Twilio's signed webhooks, find one call, and read the campaign's
-acceptance rate off the reports page. Screenshots of the pages go to docs/screenshots/."""
+acceptance rate off the reports page."""
 
 from __future__ import annotations
 
@@ -86,9 +86,7 @@ def _history() -> None:
     Call.objects.bulk_create(calls)
 
 
-def test_a_marketer_sets_up_a_campaign_and_reads_its_acceptance_rate(
-    page, live_server, screenshots
-):
+def test_a_marketer_sets_up_a_campaign_and_reads_its_acceptance_rate(page, live_server):
     password = secrets.token_urlsafe(16)
     User.objects.create_superuser("marketing", "marketing@example.com", password)
     _history()
@@ -127,11 +125,9 @@ def test_a_marketer_sets_up_a_campaign_and_reads_its_acceptance_rate(
     assert [call.outcome for call in outcomes] == ["accepted", "accepted", "rejected", "no_answer"]
 
     page.goto("/admin/tracking/campaign/")
-    page.screenshot(path=screenshots / "campaigns.png", full_page=True)
 
     # 4. Find one call in the log by its caller's number, typed as people write it.
     page.goto("/admin/tracking/call/")
-    page.screenshot(path=screenshots / "calls.png", full_page=True)
     page.fill("#searchbar", "(312) 555-0133")
     page.press("#searchbar", "Enter")
     page.wait_for_url(re.compile(r"[?&]q="))
@@ -147,14 +143,14 @@ def test_a_marketer_sets_up_a_campaign_and_reads_its_acceptance_rate(
         has=page.locator("th", has_text="Summer Radio")
     )
     # 2 accepted of the 3 calls whose whisper played; the unanswered one was never screened.
-    assert row.locator("td.acceptance_rate").inner_text() == "66.7%"
-    assert row.locator("td.connect_rate").inner_text() == "50.0%"
+    # Rates on 3 and 4 calls: shown, and marked as resting on too few calls.
+    assert row.locator("td.acceptance_rate").inner_text() == "66.7%*"
+    assert row.locator("td.connect_rate").inner_text() == "50.0%*"
     assert row.locator("td.call_count").inner_text() == "4"
     assert page.locator("svg#chart-days").is_visible()
-    page.screenshot(path=screenshots / "report.png", full_page=True)
 
     # 6. The same figure through the campaign filter of the form.
     page.select_option("#id_campaign", label="Summer Radio")
     page.click(".report-filters button[type=submit]")
     page.wait_for_url(re.compile(rf"campaign={campaign.pk}"))
-    assert page.locator(".report-summary .acceptance_rate dd").inner_text() == "66.7%"
+    assert page.locator(".report-summary .acceptance_rate dd").first.inner_text() == "66.7%"

@@ -37,6 +37,7 @@ ROUTES = [
         "transcriptions",
     ),
     ("DELETE", re.compile(API + r"/Transcriptions/(?P<sid>TR\w+)\.json$"), "delete_transcription"),
+    ("GET", re.compile(r"^/v1/PhoneNumbers/Countries/(?P<country>\w+)$"), "prices"),
 ]
 BYTE_RANGE = re.compile(r"bytes=(?P<first>\d*)-(?P<last>\d*)$")
 
@@ -183,10 +184,23 @@ class FakeTwilio:
         for method, pattern, name in ROUTES:
             match = pattern.search(received.path)
             if method == received.method and match:
-                if match.group("account") != self.account_sid:
+                if match.groupdict().get("account", self.account_sid) != self.account_sid:
                     return 403, _error(403, 20003, "Wrong account")
                 return getattr(self, f"_{name}")(received, **match.groupdict())
         return 404, _error(404, 20404, "The requested resource was not found")
+
+    def _prices(self, received, *, country):
+        # Twilio's Pricing API: what a number of each type costs a month in `country`.
+        return 200, {
+            "country": country,
+            "iso_country": country,
+            "price_unit": "USD",
+            "phone_number_prices": [
+                {"number_type": "local", "base_price": "1.15", "current_price": "1.15"},
+                {"number_type": "toll free", "base_price": "2.15", "current_price": "2.15"},
+            ],
+            "url": f"https://pricing.twilio.com{received.path}",
+        }
 
     def _search(self, received, *, account, country, kind):
         kind = "TollFree" if kind == "TollFree" else "Local"

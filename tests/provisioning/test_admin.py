@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
+from tests.admin.html import texts
 from tests.provisioning.conftest import FALLBACK_URL, STATUS_URL, VOICE_URL
 from tracking.models import Call, TrackingNumber
 
@@ -42,10 +43,18 @@ def test_search_then_buy_through_the_admin(admin_client, fake, cnam_campaign):
     assert 'value="+15125550142"' in html and "(512) 555-0142 — Austin, TX" in html
     assert 'value="+17375550100"' not in html
     assert fake.received("GET")[0].query["AreaCode"] == "512"
+    # Twilio's monthly price for the kind searched, from its Pricing API.
+    assert texts(page, "number-price") == [
+        "1.15 USD a month each, charged by Twilio to the account."
+    ]
 
     response = admin_client.post(
         reverse(BUY),
-        {"phone_numbers": ["+15125550142", "+15125550143"], "campaign": cnam_campaign.pk},
+        {
+            "phone_numbers": ["+15125550142", "+15125550143"],
+            "campaign": cnam_campaign.pk,
+            "label": "Spring flyer",
+        },
         follow=True,
     )
 
@@ -55,9 +64,9 @@ def test_search_then_buy_through_the_admin(admin_client, fake, cnam_campaign):
         "Bought (512) 555-0143 for “Radio Spot”: its calls now come to this site.",
     ]
     rows = TrackingNumber.objects.order_by("phone_number")
-    assert [(n.phone_number, n.campaign, n.twilio_sid in fake.owned) for n in rows] == [
-        ("+15125550142", cnam_campaign, True),
-        ("+15125550143", cnam_campaign, True),
+    assert [(n.phone_number, n.campaign, n.twilio_sid in fake.owned, n.label) for n in rows] == [
+        ("+15125550142", cnam_campaign, True, "Spring flyer"),
+        ("+15125550143", cnam_campaign, True, "Spring flyer"),
     ]
     assert {r.form["VoiceUrl"] for r in fake.received("POST")} == {VOICE_URL}
     assert {r.form["VoiceCallerIdLookup"] for r in fake.received("POST")} == {"true"}

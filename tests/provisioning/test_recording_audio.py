@@ -136,13 +136,15 @@ def test_twilio_out_of_reach_is_a_502_page(admin_client, fake_server, recording)
     assert "Could not reach Twilio" in texts(response, "recording-problem")[0]
 
 
-def test_missing_twilio_settings_are_a_502_page(admin_client, fake, recording, settings):
+def test_missing_twilio_settings_say_what_is_missing(admin_client, fake, recording, settings):
     settings.TWILIO_AUTH_TOKEN = ""
 
     response = admin_client.get(audio_url(recording))
 
-    assert response.status_code == 502
+    # Not "try again in a minute": nothing will change until the setting is there.
+    assert response.status_code == 503
     assert "TWILIO_AUTH_TOKEN not set" in texts(response, "recording-problem")[0]
+    assert "Try again" not in response.content.decode()
     assert fake.requests == []
 
 

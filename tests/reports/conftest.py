@@ -24,7 +24,7 @@ HEADERS = [
     "Accepted",
     "Rejected",
     "No response",
-    "Missed",
+    "No answer",
     "Abandoned",
     "Voicemail",
     "After hours",

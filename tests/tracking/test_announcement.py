@@ -38,13 +38,38 @@ def test_it_says_nothing_of_the_place_when_told_not_to():
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("New lead: {campaign}, from {city}, {state}", "New lead: Spring Billboard, from."),
+        ("New lead: {campaign}, from {city}, {state}", "New lead: Spring Billboard."),
         ("{campaign} ({location})", "Spring Billboard."),
         ("{campaign} - {city} {state} {country}", "Spring Billboard -."),
     ],
 )
 def test_a_template_without_a_place_leaves_no_empty_commas(template, expected):
     assert _say(template, place=CallerPlace()) == f"{expected} {PROMPT}"
+
+
+@pytest.mark.parametrize(
+    ("template", "place", "expected"),
+    [
+        # An unknown city: the clause that needs it goes, the sentence stays whole.
+        ("Call from {campaign}, caller from {city}.", CallerPlace(), "Call from Spring Billboard."),
+        # The state stands in for a city Twilio does not know…
+        (
+            "Call from {campaign}, caller from {city}.",
+            CallerPlace("", "TX", "US"),
+            "Call from Spring Billboard, caller from Texas.",
+        ),
+        # …unless the template says the state too.
+        (
+            "Call from {campaign}, caller in {city}, {state}.",
+            CallerPlace("", "TX", "US"),
+            "Call from Spring Billboard, caller in Texas.",
+        ),
+        ("{campaign} call from {city}", CallerPlace(), "Spring Billboard call."),
+        ("{city}, {state}", CallerPlace(), "Call from Spring Billboard."),
+    ],
+)
+def test_a_place_it_does_not_know_never_breaks_the_sentence(template, place, expected):
+    assert _say(template, place=place) == f"{expected} {PROMPT}"
 
 
 def test_a_template_gets_every_placeholder():

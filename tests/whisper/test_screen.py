@@ -77,7 +77,7 @@ def test_the_campaigns_words_voice_and_key_are_used(twilio, number):
     say = answered(twilio, incoming(twilio)).find("Gather/Say")
 
     assert say.text == (
-        "Lead from Spring Billboard (AUSTIN, Texas). "
+        "Lead from Spring Billboard (Austin, Texas). "
         "Press 9 to accept, or any other key to decline."
     )
     assert (say.get("voice"), say.get("language")) == ("Polly.Matthew", "en-GB")

@@ -2,26 +2,13 @@
 events change a column the reports' covering index includes, on most of its updates too.
 
 The call's campaign and number, and the leg's call, are read through composite indexes that
-lead with them (call_campaign_started_idx, call_number_started_idx, unique_call_leg). On
-PostgreSQL, the pattern index Django adds beside the unique Call SID serves nothing: the call
-list searches Call SIDs exactly.
+lead with them (call_campaign_started_idx, call_number_started_idx, unique_call_leg). The
+pattern index PostgreSQL gets beside the unique Call SID stays: the call list's search finds a
+call by the start of its SID.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def drop_call_sid_pattern_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'tracking_call'"
-            " AND indexdef LIKE '%%(call_sid varchar_pattern_ops)%%'"
-        )
-        names = [name for (name,) in cursor.fetchall()]
-    for name in names:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 class Migration(migrations.Migration):
@@ -46,5 +33,4 @@ class Migration(migrations.Migration):
             name='call',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='legs', to='tracking.call', to_field='call_sid'),
         ),
-        migrations.RunPython(drop_call_sid_pattern_index, migrations.RunPython.noop),
     ]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, models, transaction
@@ -131,6 +132,10 @@ CAMPAIGNS = [
         is_active=False,
     ),
 ]
+# The unmatched calls' clock: the business's, like its campaigns'.
+UNMATCHED_TIME_ZONE = "America/Chicago"
+# Days before the demo's end whose missed calls are mostly not called back yet.
+CALLBACK_BACKLOG_DAYS = 3
 RETIRED_NUMBER = "+15125550199"  # Still rings now and then, no campaign owns it any more.
 TEAM_DAY_BACK = 24  # days before the demo's end: the holiday, moved to a weekday
 
@@ -277,9 +282,9 @@ def _plain(value: object) -> object:
 
 
 def demo_end() -> datetime:
-    """Midnight at the start of today: the demo fills the 90 days before it, never the future,
-    and the same seed gives the same calls all day long."""
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    """Midnight at the start of today (UTC): the demo fills the 90 days before it in each
+    campaign's own time, never the future, and the same seed gives the same calls all day."""
+    return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def team_day(until: datetime) -> date:
@@ -360,6 +365,7 @@ class CallGenerator:
     def __init__(self, rng: random.Random, numbers: list[TrackingNumber], *, until: datetime):
         self.rng = rng
         self.until = until
+        self.now = timezone.now()
         self.outcomes: Counter[str] = Counter()
         by_campaign = {demo.name: demo for demo in CAMPAIGNS}
         self.numbers = numbers
@@ -411,21 +417,23 @@ class CallGenerator:
 
     def call(self) -> tuple[Call, list[CallLeg], Recording | None]:
         rng = self.rng
+        unmatched = rng.random() < UNMATCHED_SHARE
+        number = None if unmatched else rng.choices(self.numbers, self.number_weights)[0]
+        route = None if number is None else self.routes[number.campaign_id]
         call = Call(
             call_sid=self.sid("CA"),
-            started_at=self._started_at(),
+            # In the campaign's own time: its callers keep its hours, not UTC's.
+            started_at=self._started_at(route.time_zone if route else UNMATCHED_TIME_ZONE),
             call_status="completed",
             **self._caller(),
         )
         legs: list[CallLeg] = []
         recording = None
-        if rng.random() < UNMATCHED_SHARE:
+        if number is None:
             call.called_number = RETIRED_NUMBER
             call.outcome = Outcome.UNMATCHED
             self._ends(call, after=rng.randint(8, 20))
         else:
-            number = rng.choices(self.numbers, self.number_weights)[0]
-            route = self.routes[number.campaign_id]
             call.tracking_number = number
             call.campaign = number.campaign
             call.called_number = number.phone_number
@@ -446,6 +454,8 @@ class CallGenerator:
                 recording = self._voicemail(call, route)
             if route.demo.notify_emails and (call.is_missed or call.outcome == Outcome.VOICEMAIL):
                 call.notified_at = call.ended_at + timedelta(seconds=rng.randint(5, 60))
+            if call.needs_callback:
+                self._called_back(call)
         self.outcomes[call.outcome] += 1
         return call, legs, recording
 
@@ -470,12 +480,27 @@ class CallGenerator:
             for position, (label, phone_number, destination) in enumerate(targets)
         ]
 
-    def _started_at(self) -> datetime:
+    def _started_at(self, time_zone: str) -> datetime:
+        """A local time of one of the DAYS days before today, in `time_zone`: never the future."""
         rng = self.rng
+        zone = ZoneInfo(time_zone)
         back = rng.choices(range(1, DAYS + 1), self.day_weights)[0]
-        day = self.until - timedelta(days=back)
+        day = self.now.astimezone(zone).date() - timedelta(days=back)
         hour = rng.choices(range(24), HOUR_WEIGHTS)[0]
-        return day + timedelta(hours=hour, seconds=rng.randrange(3600))
+        local = datetime.combine(day, time(hour)) + timedelta(seconds=rng.randrange(3600))
+        # Through UTC, so that an hour skipped or repeated by a DST change stays a real instant.
+        return timezone.make_aware(local, zone).astimezone(UTC)
+
+    def _called_back(self, call: Call) -> None:
+        """Someone returned most missed calls and voicemails within a day or two; the last
+        days' are still waiting on the dashboard's call-back list."""
+        rng = self.rng
+        age = self.now - call.started_at
+        if age > timedelta(days=CALLBACK_BACKLOG_DAYS) or rng.random() < 0.3:
+            call.callback_done_at = call.ended_at + timedelta(minutes=rng.randint(10, 36 * 60))
+            call.callback_done_by = "demo"
+            if call.callback_done_at > self.now:
+                call.callback_done_at, call.callback_done_by = None, ""
 
     def _caller(self) -> dict[str, str]:
         rng = self.rng

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from tracking import phones, provisioning
-from tracking.models import Campaign
+from tracking.models import Campaign, TrackingNumber
 
 TEMPLATES = "admin/tracking/trackingnumber/"
 
@@ -55,6 +55,12 @@ class BuyForm(forms.Form):
         label="Numbers",
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Tick at least one number to buy."},
+    )
+    label = forms.CharField(
+        max_length=TrackingNumber._meta.get_field("label").max_length,
+        required=False,
+        help_text="Where the numbers will be shown, e.g. “Spring flyer”: the label of each.",
+        widget=forms.TextInput(attrs={"size": 40}),
     )
     campaign = forms.ModelChoiceField(
         queryset=Campaign.objects.filter(is_active=True),
@@ -151,6 +157,10 @@ class NumberProvisioningMixin:
                 messages.error(request, error.message)
             else:
                 context["results"] = found
+                context["price"] = provisioning.number_price(
+                    country=search_form.cleaned_data["country"],
+                    kind=search_form.cleaned_data["kind"],
+                )
                 context["buy_form"] = BuyForm(
                     choices=[(n.phone_number, _result_label(n)) for n in found]
                 )
@@ -161,7 +171,11 @@ class NumberProvisioningMixin:
         bought = 0
         for phone_number in form.cleaned_data["phone_numbers"]:
             try:
-                number = provisioning.number_buy(phone_number=phone_number, campaign=campaign)
+                number = provisioning.number_buy(
+                    phone_number=phone_number,
+                    campaign=campaign,
+                    label=form.cleaned_data["label"],
+                )
             except provisioning.ProvisioningError as error:
                 messages.error(request, error.message)
             else:
