@@ -26,4 +26,5 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("twilio/", include("whisper.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -458,6 +458,8 @@ class Call(models.Model):
                 condition=models.Q(outcome__in=CALLBACK_OUTCOMES, callback_done_at__isnull=True),
                 name="call_callback_idx",
             ),
+            # API: the calls changed since a client last synced (updated_at >= %s).
+            models.Index(fields=["updated_at"], name="call_updated_idx"),
         ]
 
     def __str__(self) -> str:

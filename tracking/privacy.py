@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
@@ -68,7 +69,10 @@ def calls_anonymise(*, call_sids: list[str]) -> Result:
             # The legs point at the call by its SID; the constraint is checked at commit.
             new_sid = f"{ANONYMISED_PREFIX}{uuid.uuid4().hex}"
             CallLeg.objects.filter(call_id=sid).update(call_id=new_sid, leg_sid="")
-            result.done += Call.objects.filter(call_sid=sid).update(call_sid=new_sid, **PERSONAL)
+            # Stamped, so API clients syncing changes erase their copies too (by the call's id).
+            result.done += Call.objects.filter(call_sid=sid).update(
+                call_sid=new_sid, updated_at=timezone.now(), **PERSONAL
+            )
     return result
 
 

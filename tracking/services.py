@@ -209,7 +209,8 @@ def _settle(locked: _Locked, *, touched: bool = False, **facts: object) -> Call:
     the call's summary of them, all written in one statement where the database allows
     (`touched`: the caller wrote something of the call's too, a recording say). The
     call returned carries `leg_results` (position → result), for the webhook to tell the leg
-    it answers whether it took the call."""
+    it answers whether it took the call. A change to a leg, or `touched`, stamps the call's
+    updated_at, so "calls updated since" finds it."""
     call = locked.call
     changed = locked.call_changed | set(_fill(call, facts))
     writes = []
@@ -237,8 +238,8 @@ def _settle(locked: _Locked, *, touched: bool = False, **facts: object) -> Call:
     if outcome != call.outcome:
         call.outcome = outcome
         changed.add("outcome")
-    if changed:
-        writes.append(sql.update(call, [*sorted(changed), "updated_at"]))
+    if changed or writes or touched:
+        writes.append(sql.update(call, sorted(changed)))
     _run_with_jobs(writes, _jobs_of_change(call) if writes or touched else [])
     call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
@@ -428,8 +429,7 @@ def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str
         )
         if changed:
             recording.save(update_fields=changed)
-            _run_with_jobs([], _jobs_of_change(locked.call))
-        call = locked.call
+        call = _settle(locked, touched=bool(changed))
         _notify_later(call)
     return call
 

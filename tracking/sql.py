@@ -114,8 +114,15 @@ def _update_sql(
 
 
 def update(row: models.Model, names: Iterable[str]) -> Statement:
-    """UPDATE of the fields `names` of one saved row, by its primary key."""
-    sql, fields = _update_sql(type(row), tuple(names))
+    """UPDATE of the fields `names` of one saved row, by its primary key, and of its auto_now
+    fields (a call's updated_at), which save() would stamp too."""
+    names = tuple(names)
+    stamped = tuple(
+        field.name
+        for field in type(row)._meta.concrete_fields
+        if getattr(field, "auto_now", False) and field.name not in names
+    )
+    sql, fields = _update_sql(type(row), names + stamped)
     return Statement(sql, [*_db_values(fields, row, False), row.pk])
 
 

@@ -1,0 +1,175 @@
+"""The call log, read-only: a cursor-paged, filtered list and each call with its parts."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from rest_framework import serializers, viewsets
+
+from api.pagination import CallCursorPagination
+from tracking import phones
+from tracking.models import Call, CallLeg, Campaign, Recording, TrackingNumber
+
+
+class CampaignRef(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "name"]
+
+
+class NumberRef(serializers.ModelSerializer):
+    class Meta:
+        model = TrackingNumber
+        fields = ["id", "phone_number", "label"]
+
+
+CALL_FIELDS = [
+    "call_sid",
+    "started_at",
+    "ended_at",
+    "updated_at",
+    "outcome",
+    "campaign",
+    "tracking_number",
+    "called_number",
+    "caller_number",
+    "caller_name",
+    "caller_city",
+    "caller_state",
+    "caller_zip",
+    "caller_country",
+    "after_hours",
+    "forwarded_to",
+    "answered_by",
+    "decision",
+    "whispered_at",
+    "decided_at",
+    "voicemail_at",
+    "talk_seconds",
+    "duration_seconds",
+]
+
+
+class CallSerializer(serializers.ModelSerializer):
+    campaign = CampaignRef(read_only=True, allow_null=True)
+    tracking_number = NumberRef(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Call
+        fields = CALL_FIELDS
+        read_only_fields = CALL_FIELDS
+
+
+class LegSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallLeg
+        fields = [
+            "position",
+            "label",
+            "phone_number",
+            "result",
+            "whispered_at",
+            "decision",
+            "decided_at",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recording
+        fields = [
+            "recording_sid",
+            "kind",
+            "status",
+            "duration_seconds",
+            "transcription",
+            "transcription_status",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CallDetailSerializer(CallSerializer):
+    legs = LegSerializer(many=True, read_only=True)
+    recordings = RecordingSerializer(many=True, read_only=True)
+
+    class Meta(CallSerializer.Meta):
+        fields = [*CALL_FIELDS, "legs", "recordings"]
+        read_only_fields = fields
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+class CallFilter(filters.FilterSet):
+    start = filters.DateFilter(
+        method="filter_start", label="First day (YYYY-MM-DD, in the site's time zone)."
+    )
+    end = filters.DateFilter(
+        method="filter_end", label="Last day, included (YYYY-MM-DD, in the site's time zone)."
+    )
+    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label="Campaign id.")
+    number = filters.ModelChoiceFilter(
+        field_name="tracking_number",
+        queryset=TrackingNumber.objects.all(),
+        label="Tracking number id.",
+    )
+    outcome = filters.MultipleChoiceFilter(
+        choices=Call.Outcome.choices, label="One or more outcomes (repeat the parameter)."
+    )
+    caller_number = filters.CharFilter(
+        method="filter_caller_number", max_length=64, label="The caller's number, in any format."
+    )
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Calls changed at or after this instant (ISO 8601), e.g. to sync changes.",
+    )
+
+    class Meta:
+        model = Call
+        fields = []
+
+    def filter_start(self, calls: QuerySet[Call], name: str, day) -> QuerySet[Call]:
+        return calls.filter(started_at__gte=_day_start(day))
+
+    def filter_end(self, calls: QuerySet[Call], name: str, day) -> QuerySet[Call]:
+        return calls.filter(started_at__lt=_day_start(day + timedelta(days=1)))
+
+    def filter_caller_number(self, calls: QuerySet[Call], name: str, value: str) -> QuerySet[Call]:
+        # Stored as Twilio sent it: E.164 for real numbers, words such as "anonymous" otherwise.
+        return calls.filter(caller_number=phones.normalize(value))
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        data = self.form.cleaned_data if valid else {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.form.add_error("end", "The last day is before the first.")
+            return False
+        return valid
+
+
+class CallViewSet(viewsets.ReadOnlyModelViewSet):
+    """Calls, newest first. Filter with the query parameters below; follow `next` for more."""
+
+    permission_model = Call
+    queryset = Call.objects.select_related("campaign", "tracking_number")
+    pagination_class = CallCursorPagination
+    filterset_class = CallFilter
+    lookup_field = "call_sid"
+    lookup_value_regex = r"[A-Za-z0-9]{1,64}"
+
+    def get_serializer_class(self):
+        return CallDetailSerializer if self.action == "retrieve" else CallSerializer
+
+    def get_queryset(self) -> QuerySet[Call]:
+        calls = super().get_queryset()
+        if self.action == "retrieve":
+            calls = calls.prefetch_related("legs", "recordings")
+        return calls

@@ -1,0 +1,14 @@
+"""API errors as JSON: DRF's, plus a model's own validation, which DRF leaves as a 500."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as ModelValidationError
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(error, context):
+    if isinstance(error, ModelValidationError):
+        detail = error.message_dict if hasattr(error, "error_dict") else error.messages
+        error = exceptions.ValidationError(detail)
+    return drf_exception_handler(error, context)

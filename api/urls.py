@@ -1,0 +1,39 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAdminUser
+from rest_framework.routers import SimpleRouter
+
+from api.authentication import TokenAuthentication
+from api.calls import CallViewSet
+from api.campaigns import CampaignViewSet, NumberViewSet
+from api.reports import ReportView
+
+router = SimpleRouter()
+router.register("calls", CallViewSet, basename="call")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("numbers", NumberViewSet, basename="number")
+
+# The schema describes the API, not its data: staff signed in to the admin may read it too,
+# and the docs page is for them.
+schema = SpectacularAPIView.as_view(
+    authentication_classes=[TokenAuthentication, SessionAuthentication],
+    permission_classes=[IsAdminUser],
+)
+docs = staff_member_required(
+    SpectacularSwaggerView.as_view(
+        url_name="api:schema",
+        authentication_classes=[SessionAuthentication],
+        permission_classes=[IsAdminUser],
+    ),
+    login_url="admin:login",
+)
+
+app_name = "api"
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/reports/", ReportView.as_view(), name="reports"),
+    path("v1/schema/", schema, name="schema"),
+    path("v1/docs/", docs, name="docs"),
+]
