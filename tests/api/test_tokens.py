@@ -123,3 +123,14 @@ def test_superuser_token_can_do_everything(db, number):
 
     assert boss.get("/api/v1/calls/").status_code == 200
     assert boss.delete(f"/api/v1/numbers/{number.pk}/").status_code == 204
+
+
+def test_marketers_may_manage_api_tokens(db):
+    from django.contrib.auth.models import Group
+
+    codenames = set(
+        Group.objects.get(name="Marketers")
+        .permissions.filter(content_type__app_label="api")
+        .values_list("codename", flat=True)
+    )
+    assert codenames == {"add_apitoken", "change_apitoken", "delete_apitoken", "view_apitoken"}
