@@ -17,11 +17,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions
 from rest_framework.request import Request
+
+from api.errors import Conflict
 
 NON_FIELD = "non_field_errors"
 
@@ -126,14 +128,18 @@ def submit(
     formsets_valid = all([formset.is_valid() for formset in formsets])
     if not (form_valid and formsets_valid):
         raise Invalid(_errors(form, formsets, parts))
-    with transaction.atomic():
-        model_admin.save_model(posted, new_object, form, change)
-        model_admin.save_related(posted, form, formsets, change)
-        message = model_admin.construct_change_message(posted, form, formsets, not change)
-        if change:
-            model_admin.log_change(posted, new_object, message)
-        else:
-            model_admin.log_addition(posted, new_object, message)
+    try:
+        with transaction.atomic():
+            model_admin.save_model(posted, new_object, form, change)
+            model_admin.save_related(posted, form, formsets, change)
+            message = model_admin.construct_change_message(posted, form, formsets, not change)
+            if change:
+                model_admin.log_change(posted, new_object, message)
+            else:
+                model_admin.log_addition(posted, new_object, message)
+    except IntegrityError:
+        # Another request saved the same number (say) between this one's checks and its save.
+        raise Conflict("Another change got there first; read the object again and retry.") from None
     return new_object
 
 

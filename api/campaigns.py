@@ -7,10 +7,10 @@ from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from api import adminforms
+from api.errors import Conflict
 from tracking.models import Campaign, Destination, Holiday, OpeningHours, TrackingNumber
 
 
@@ -80,11 +80,6 @@ class NumberSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["twilio_sid", "created_at", "updated_at"]
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class AdminFormViewSet(viewsets.ModelViewSet):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as ModelValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -12,3 +12,10 @@ def exception_handler(error, context):
         detail = error.message_dict if hasattr(error, "error_dict") else error.messages
         error = exceptions.ValidationError(detail)
     return drf_exception_handler(error, context)
+
+
+class Conflict(exceptions.APIException):
+    """The request was valid, but the data it would change has moved on (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"

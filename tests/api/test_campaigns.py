@@ -281,3 +281,25 @@ def test_list_numbers(api, number):
     body = api.get("/api/v1/numbers/").json()
 
     assert [row["phone_number"] for row in body] == ["+15125550100"]
+
+
+def test_a_number_taken_between_the_check_and_the_save_is_409(api, campaign):
+    from django.db.models.signals import pre_save
+
+    def racing_request(sender, instance, **kwargs):
+        # Another request saves the same number just after this one's form said it was free.
+        if instance.pk is None and instance.label == "Flyer":
+            TrackingNumber.objects.create(phone_number=instance.phone_number, campaign=campaign)
+
+    pre_save.connect(racing_request, sender=TrackingNumber)
+    try:
+        response = api.post(
+            "/api/v1/numbers/",
+            {"phone_number": "+15125550177", "campaign": campaign.pk, "label": "Flyer"},
+            format="json",
+        )
+    finally:
+        pre_save.disconnect(racing_request, sender=TrackingNumber)
+
+    assert response.status_code == 409
+    assert not TrackingNumber.objects.filter(label="Flyer").exists()
