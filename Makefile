@@ -56,3 +56,4 @@ bench: dev-venv
 	$(PY) -m bench.profile
 	$(PY) -m bench.scale
 	$(PY) -m bench.webhooks
+	$(PY) -m bench.api
