@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
@@ -80,6 +81,10 @@ class LegSerializer(serializers.ModelSerializer):
 
 
 class RecordingSerializer(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField(
+        help_text="The MP3, through this API (send the same token); null when Twilio has none."
+    )
+
     class Meta:
         model = Recording
         fields = [
@@ -90,8 +95,16 @@ class RecordingSerializer(serializers.ModelSerializer):
             "transcription",
             "transcription_status",
             "created_at",
+            "audio_url",
         ]
         read_only_fields = fields
+
+    def get_audio_url(self, recording: Recording) -> str | None:
+        if recording.status in ("absent", "failed"):
+            return None
+        path = reverse("api:recording-audio", args=[recording.recording_sid])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class CallDetailSerializer(CallSerializer):

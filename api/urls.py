@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from api.authentication import TokenAuthentication
 from api.calls import CallViewSet
 from api.campaigns import CampaignViewSet, NumberViewSet
+from api.recordings import RecordingAudioView
 from api.reports import ReportView
 
 router = SimpleRouter()
@@ -34,6 +35,11 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/reports/", ReportView.as_view(), name="reports"),
+    path(
+        "v1/recordings/<str:recording_sid>/audio/",
+        RecordingAudioView.as_view(),
+        name="recording-audio",
+    ),
     path("v1/schema/", schema, name="schema"),
     path("v1/docs/", docs, name="docs"),
 ]

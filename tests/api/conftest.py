@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from api import tokens
 from api.models import ApiToken
+from tests.provisioning.conftest import fake, fake_server  # noqa: F401  (the fake Twilio)
 from tracking.models import Call, CallLeg, Recording, TrackingNumber
 
 _sids = itertools.count(1)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from tests.api.conftest import NOW, make_call
 from tracking.models import Call, Campaign, TrackingNumber
@@ -187,3 +188,42 @@ def test_calls_cannot_be_written(api, answered_call):
     assert api.post("/api/v1/calls/", {}, format="json").status_code == 403
     assert api.delete(f"/api/v1/calls/{answered_call.call_sid}/").status_code == 403
     assert Call.objects.filter(pk=answered_call.pk).exists()
+
+
+def test_a_recordings_audio_comes_through_the_api(api, answered_call, fake):
+    from tests.twilio_signing import ACCOUNT_SID, AUTH_TOKEN
+
+    sid = "RE" + "1" * 32
+    audio = b"ID3\x04\x00fake mp3 frames " + bytes(range(256)) * 8
+    fake.record(sid, audio)
+    detail = api.get(f"/api/v1/calls/{answered_call.call_sid}/").json()
+    url = detail["recordings"][0]["audio_url"]
+    assert url == f"http://testserver/api/v1/recordings/{sid}/audio/"
+
+    response = api.get(url, headers={"Range": "bytes=10-19"})
+
+    assert response.status_code == 206
+    assert response["Content-Type"] == "audio/mpeg"
+    assert b"".join(response.streaming_content) == audio[10:20]
+    [request] = fake.received("GET", "/Recordings/")
+    assert request.auth == (ACCOUNT_SID, AUTH_TOKEN)
+
+
+def test_a_recording_twilio_does_not_have_is_404_and_twilio_down_is_502(
+    api, answered_call, fake, settings
+):
+    sid = "RE" + "1" * 32
+    assert api.get(f"/api/v1/recordings/{sid}/audio/").status_code == 404
+    assert api.get("/api/v1/recordings/RE404/audio/").status_code == 404
+    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"
+
+    response = api.get(f"/api/v1/recordings/{sid}/audio/")
+
+    assert response.status_code == 502
+    assert "Could not reach Twilio" in response.json()["detail"]
+
+
+def test_listening_needs_a_token_and_the_view_call_permission(nobody, answered_call):
+    sid = "RE" + "1" * 32
+    assert nobody.get(f"/api/v1/recordings/{sid}/audio/").status_code == 403
+    assert APIClient().get(f"/api/v1/recordings/{sid}/audio/").status_code == 401

@@ -21,6 +21,7 @@ def test_schema_describes_every_endpoint_and_the_token(api):
         "/api/v1/numbers/",
         "/api/v1/numbers/{id}/",
         "/api/v1/reports/",
+        "/api/v1/recordings/{recording_sid}/audio/",
     }
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
     filters = {p["name"] for p in schema["paths"]["/api/v1/calls/"]["get"]["parameters"]}
