@@ -1,5 +1,5 @@
 from django.contrib.admin.views.decorators import staff_member_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAdminUser
@@ -35,8 +35,8 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/reports/", ReportView.as_view(), name="reports"),
-    path(
-        "v1/recordings/<str:recording_sid>/audio/",
+    re_path(
+        r"^v1/recordings/(?P<recording_sid>[A-Za-z0-9]{1,64})/audio/$",
         RecordingAudioView.as_view(),
         name="recording-audio",
     ),

@@ -136,6 +136,8 @@ def test_unknown_ids_are_404(api, number, path):
     for base in ["calls", "campaigns", "numbers"]:
         response = api.get(f"/api/v1/{base}/{quote(path, safe='')}x/")
         assert response.status_code == 404
+    response = api.get(f"/api/v1/recordings/{quote(path, safe='')}x/audio/")
+    assert response.status_code == 404
 
 
 @FUZZ
