@@ -77,7 +77,8 @@ def submit(
     read_only: set[str] = frozenset(),
 ) -> models.Model:
     """Create (`instance` None) or change an object of `model` from a JSON `body`, through the
-    registered ModelAdmin's form and the inline formsets named in `inlines`. Raises Invalid."""
+    registered ModelAdmin's form and the inline formsets named in `inlines`. Raises Invalid
+    (400) for bad input, Conflict (409) when a concurrent write took a unique value first."""
     if not isinstance(body, Mapping):
         raise Invalid({NON_FIELD: ["Send a JSON object."]})
     model_admin = admin.site.get_model_admin(model)
@@ -162,6 +163,8 @@ def _inline_data(part: _Inline, formset_class, items: Any, data: QueryDict, erro
             pk = item.get("id")
             if pk is None:
                 new.append((index, item))
+            elif pk in kept:
+                errors.setdefault(prefix, {})[str(index)] = {"id": ["Listed twice."]}
             elif isinstance(pk, int) and not isinstance(pk, bool) and pk in by_id:
                 kept[pk] = (index, item)
             else:

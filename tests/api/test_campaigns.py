@@ -305,3 +305,16 @@ def test_a_number_taken_between_the_check_and_the_save_is_409(api, campaign):
 
     assert response.status_code == 409
     assert not TrackingNumber.objects.filter(label="Flyer").exists()
+
+
+def test_a_part_listed_twice_is_400(api, campaign):
+    desk = campaign.destinations.get()
+
+    response = api.patch(
+        f"/api/v1/campaigns/{campaign.pk}/",
+        {"destinations": [{"id": desk.pk}, {"id": desk.pk, "label": "Again"}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"destinations": {"1": {"id": ["Listed twice."]}}}
