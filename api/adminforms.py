@@ -163,12 +163,12 @@ def _inline_data(part: _Inline, formset_class, items: Any, data: QueryDict, erro
             pk = item.get("id")
             if pk is None:
                 new.append((index, item))
+            elif not isinstance(pk, int) or isinstance(pk, bool) or pk not in by_id:
+                errors.setdefault(prefix, {})[str(index)] = {"id": [f"No such row in {prefix}."]}
             elif pk in kept:
                 errors.setdefault(prefix, {})[str(index)] = {"id": ["Listed twice."]}
-            elif isinstance(pk, int) and not isinstance(pk, bool) and pk in by_id:
-                kept[pk] = (index, item)
             else:
-                errors.setdefault(prefix, {})[str(index)] = {"id": [f"No such row in {prefix}."]}
+                kept[pk] = (index, item)
     if isinstance(errors.get(prefix), dict | list):
         return
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from datetime import datetime, timedelta
 
@@ -19,6 +20,22 @@ _sids = itertools.count(1)
 NOW = timezone.make_aware(datetime(2026, 6, 15, 12, 0))
 
 
+def marketers() -> Group:
+    """The Marketers group as the migrations make it. Live-server tests flush the database,
+    and a flush recreates permissions but not the groups data migrations made."""
+    group, created = Group.objects.get_or_create(name="Marketers")
+    if created:
+        for app, migration in [
+            ("tracking", "0002_marketers_group"),
+            ("api", "0002_marketers_tokens"),
+        ]:
+            codenames = importlib.import_module(f"{app}.migrations.{migration}").PERMISSIONS
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
+            )
+    return group
+
+
 def client_for(user: User, scope: str = ApiToken.Scope.READ_WRITE) -> APIClient:
     _token, key = tokens.token_issue(user=user, name="tests", scope=scope)
     client = APIClient()
@@ -34,7 +51,7 @@ def _generous_throttle(settings):
 @pytest.fixture
 def marketer(db) -> User:
     user = User.objects.create_user("marketer", is_staff=True)
-    user.groups.add(Group.objects.get(name="Marketers"))
+    user.groups.add(marketers())
     return user
 
 

@@ -7,18 +7,18 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.api.conftest import NOW, make_call
+from tests.api.conftest import NOW, make_call, marketers
 from tracking.models import Campaign, TrackingNumber
 
 
 @pytest.fixture
 def token(transactional_db):
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
 
     from api import tokens
 
     user = User.objects.create_user("crm", is_staff=True)
-    user.groups.add(Group.objects.get(name="Marketers"))
+    user.groups.add(marketers())
     return tokens.token_issue(user=user, name="CRM", scope="read_write")[1]
 
 

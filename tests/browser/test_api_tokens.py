@@ -6,16 +6,17 @@ import re
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from api.models import ApiToken
+from tests.api.conftest import marketers
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_marketer_makes_a_token_and_calls_the_api_with_it(page, live_server, screenshots):
     marketer = User.objects.create_user("marketing", password="a-long-test-password", is_staff=True)
-    marketer.groups.add(Group.objects.get(name="Marketers"))
+    marketer.groups.add(marketers())
 
     page.goto("/admin/")
     page.fill("#id_username", "marketing")
