@@ -182,3 +182,15 @@ def test_any_bytes_as_a_body_are_400(api, number, raw):
     )
 
     assert response.status_code in {200, 400}, response.content
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 100_000, "{not json", "\x00", ""])
+def test_malformed_or_deeply_nested_json_is_400(api, number, body):
+    response = api.generic(
+        "PATCH", f"/api/v1/numbers/{number.pk}/", body, content_type="application/json"
+    )
+
+    assert response.status_code in {200, 400}
+    if body:
+        assert response.status_code == 400
+        assert "JSON parse error" in response.json()["detail"]
