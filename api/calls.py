@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -116,16 +117,27 @@ class CallDetailSerializer(CallSerializer):
         read_only_fields = fields
 
 
+def within_calendar(value: date | datetime) -> None:
+    """Days and instants that can be shifted by a day and a time zone: near year 1 or 9999
+    Python cannot, and nobody's calls are there."""
+    if not 1900 <= value.year <= 9000:
+        raise ValidationError("Enter a date between the years 1900 and 9000.", code="out_of_range")
+
+
 def _day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 class CallFilter(filters.FilterSet):
     start = filters.DateFilter(
-        method="filter_start", label="First day (YYYY-MM-DD, in the site's time zone)."
+        method="filter_start",
+        label="First day (YYYY-MM-DD, in the site's time zone).",
+        validators=[within_calendar],
     )
     end = filters.DateFilter(
-        method="filter_end", label="Last day, included (YYYY-MM-DD, in the site's time zone)."
+        method="filter_end",
+        label="Last day, included (YYYY-MM-DD, in the site's time zone).",
+        validators=[within_calendar],
     )
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label="Campaign id.")
     number = filters.ModelChoiceFilter(
@@ -147,6 +159,7 @@ class CallFilter(filters.FilterSet):
         field_name="updated_at",
         lookup_expr="gte",
         label="Calls changed at or after this instant (ISO 8601), e.g. to sync changes.",
+        validators=[within_calendar],
     )
 
     class Meta:

@@ -24,9 +24,10 @@ class CallCursorPagination(CursorPagination):
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
         if cursor is not None and cursor.position is not None:
             try:
-                valid = parse_datetime(cursor.position) is not None
+                position = parse_datetime(cursor.position)
             except ValueError:
-                valid = False
-            if not valid:
+                position = None
+            # The API writes UTC instants; anything else was not written by it.
+            if position is None or position.tzinfo is None or not 1900 <= position.year <= 9000:
                 raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
         return cursor

@@ -83,6 +83,9 @@ class ReportForm(forms.Form):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end:
+            if start.year < 1900 or end.year > 9000:
+                # A period is shifted by a day and a time zone, which past year 9999 fails.
+                raise forms.ValidationError("Choose dates between 1900 and 9000.")
             if start > end:
                 raise forms.ValidationError("The start date is after the end date.")
             if (end - start).days + 1 > MAX_DAYS:

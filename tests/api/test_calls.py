@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -79,7 +80,19 @@ def test_previous_link_goes_back(api, number):
     assert back["results"] == first["results"]
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "cD0yMDI2", "cD1ub3QtYS1kYXRl", "bz14", "YQ"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "cD0yMDI2",
+        "cD1ub3QtYS1kYXRl",
+        "bz14",
+        "YQ",
+        # p=9999-12-31T23:59:59-23:00, and a time without a zone.
+        base64.b64encode(b"p=9999-12-31T23%3A59%3A59-23%3A00").decode(),
+        base64.b64encode(b"p=2026-01-01+00%3A00").decode(),
+    ],
+)
 def test_a_cursor_the_api_did_not_write_is_400(api, db, cursor):
     response = api.get(f"/api/v1/calls/?cursor={cursor}")
 
@@ -172,6 +185,10 @@ def test_updated_since(api, mixed_calls):
         ("number=99999999999999999999999", "number"),
         ("outcome=won", "outcome"),
         ("updated_since=last+tuesday", "updated_since"),
+        ("updated_since=9999-12-31T23:59:59-23:00", "updated_since"),
+        ("updated_since=0001-01-01T00:00:00%2B23:00", "updated_since"),
+        ("end=9999-12-31", "end"),
+        ("start=0001-01-01", "start"),
         ("caller_number=" + "1" * 65, "caller_number"),
         ("caller_number=%00", "caller_number"),
     ],

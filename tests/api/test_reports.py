@@ -89,6 +89,10 @@ def test_report_defaults_to_the_last_30_days(api, db):
             {"non_field_errors": ["Choose at most 366 days."]},
         ),
         (
+            {"start": "9999-12-30", "end": "9999-12-31"},
+            {"non_field_errors": ["Choose dates between 1900 and 9000."]},
+        ),
+        (
             {"campaign": "99999"},
             {
                 "campaign": [
