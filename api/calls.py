@@ -29,6 +29,8 @@ class NumberRef(serializers.ModelSerializer):
 
 
 CALL_FIELDS = [
+    # Stable for good; the Call SID is replaced when a call is anonymised (purge_calls).
+    "id",
     "call_sid",
     "started_at",
     "ended_at",

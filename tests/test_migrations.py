@@ -107,4 +107,6 @@ def test_a_call_writes_only_the_indexes_its_reads_need():
         ("call", "call_caller_number_trgm_idx"),
         ("call", "call_caller_name_trgm_idx"),
         ("call", "call_caller_city_trgm_idx"),
+        # the API's "calls updated since"
+        ("call", "call_updated_idx"),
     }

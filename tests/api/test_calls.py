@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.api.conftest import NOW, make_call
-from tracking.models import Call, Campaign, TrackingNumber
+from tracking.models import Call, Campaign, Recording, TrackingNumber
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +244,18 @@ def test_listening_needs_a_token_and_the_view_call_permission(nobody, answered_c
     sid = "RE" + "1" * 32
     assert nobody.get(f"/api/v1/recordings/{sid}/audio/").status_code == 403
     assert APIClient().get(f"/api/v1/recordings/{sid}/audio/").status_code == 401
+
+
+def test_an_anonymised_call_keeps_its_id_and_shows_as_updated(api, answered_call):
+    from tracking import privacy
+
+    since = timezone.now()
+    Call.objects.filter(pk=answered_call.pk).update(updated_at=since - timedelta(days=1))
+    Recording.objects.all().delete()  # none to delete on Twilio
+
+    privacy.calls_anonymise(call_sids=[answered_call.call_sid])
+
+    rows = api.get("/api/v1/calls/", {"updated_since": since.isoformat()}).json()["results"]
+    assert [row["id"] for row in rows] == [answered_call.pk]
+    assert rows[0]["call_sid"] != answered_call.call_sid
+    assert rows[0]["caller_number"] == ""

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("tracking", "0007_fewer_indexes_to_write"),
+        ("tracking", "0008_call_back_and_search"),
     ]
 
     operations = [
