@@ -58,7 +58,7 @@ def test_create_campaign_with_its_parts(api, marketer):
         ),
         (
             {"ring_timeout": 2},
-            {"ring_timeout": ["Ensure this value is greater than or equal to 5."]},
+            {"ring_timeout": ["Enter a number of seconds from 5 to 600."]},
         ),
         ({"name": ""}, {"name": ["This field is required."]}),
         (
