@@ -19,4 +19,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("twilio/", include("whisper.urls")),
+    path("dni/", include("attribution.urls")),
 ]
