@@ -21,5 +21,9 @@ class AttributionConfig(AppConfig):
             visits.forget_configs()
 
         for model in (Website, Source, SourceNumber, TrackingNumber):
-            post_save.connect(forget, sender=model, dispatch_uid=f"dni-forget-{model.__name__}")
-            post_delete.connect(forget, sender=model, dispatch_uid=f"dni-forget-d-{model.__name__}")
+            post_save.connect(
+                forget, sender=model, weak=False, dispatch_uid=f"dni-s-{model.__name__}"
+            )
+            post_delete.connect(
+                forget, sender=model, weak=False, dispatch_uid=f"dni-d-{model.__name__}"
+            )

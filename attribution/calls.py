@@ -9,7 +9,7 @@ of when it rang. A pool number nobody held then is "unattributed", never guessed
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Case, Exists, F, FilteredRelation, Q, Value, When
 from django.db.models.functions import Cast, Coalesce
 
@@ -39,8 +39,11 @@ VISIT_FIELDS = (
 
 
 def _typed(value, field: models.Field):
-    # Typed, so that PostgreSQL's server-side parameters know what they are in a SELECT list.
-    return Cast(Value(value), output_field=field)
+    # Cast on PostgreSQL, whose server-side parameters must know their type in a SELECT list;
+    # SQLite's CAST of a time would cut it to milliseconds.
+    if connection.vendor == "postgresql":
+        return Cast(Value(value), output_field=field)
+    return Value(value, output_field=field)
 
 
 def attribution_statement(call: Call) -> sql.Statement | None:
