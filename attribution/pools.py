@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from attribution.models import SourceNumber
@@ -99,19 +99,17 @@ class DatabasePool:
         # One conditional UPDATE counts the request and checks the limit at once.
         if RateWindow.objects.filter(key=key, count__lt=limit).update(count=F("count") + 1):
             return True
-        if RateWindow.objects.filter(key=key).exists():
-            return False
-        with transaction.atomic():
-            _, created = RateWindow.objects.get_or_create(
-                key=key, defaults={"window": window, "count": 1}
+        try:
+            with transaction.atomic():
+                RateWindow.objects.create(key=key, window=window, count=1)
+        except IntegrityError:
+            # Another request of the client's made the row first: count against it.
+            return bool(
+                RateWindow.objects.filter(key=key, count__lt=limit).update(count=F("count") + 1)
             )
-        if created:
-            # The client's earlier minutes are of no more use.
-            RateWindow.objects.filter(key__startswith=f"{client}:", window__lt=window).delete()
-            return True
-        return bool(
-            RateWindow.objects.filter(key=key, count__lt=limit).update(count=F("count") + 1)
-        )
+        # Counts of minutes gone by are of no more use, whoever's they are.
+        RateWindow.objects.filter(window__lt=window).delete()
+        return True
 
 
 # KEYS: the pool's sorted set (number id → held until, in ms), its holders (number id →
