@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from attribution import demo
 from signin.forms import ThrottledAdminLoginForm
 
 admin.site.login_form = ThrottledAdminLoginForm
@@ -20,4 +21,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("twilio/", include("whisper.urls")),
     path("dni/", include("attribution.urls")),
+    path("demo/site/", demo.site, name="demo-site"),
 ]

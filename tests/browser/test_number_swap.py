@@ -52,6 +52,7 @@ def site_page(app: str, key: str, *, consent: str = "") -> str:
 {paragraphs}
 <p><a id="call" href="tel:+15125550100" title="Call 512-555-0100">Call now</a></p>
 <p id="fax">Fax: {FAX}</p>
+<p id="kept" data-keep-number>Until May we were on <b>(512) 555-0100</b>.</p>
 <div id="later"></div>
 <script>
   // A widget that renders its own copy of the number after the page has loaded.
@@ -177,11 +178,14 @@ def test_every_format_swapped_and_each_visitor_has_a_number(
     assert call.get_attribute("title") == "Call " + written_as(number, "512-555-0100")
     assert first.page.title() == "Hill Country Plumbing · " + written_as(number, "(512) 555-0100")
     assert first.text("fax") == f"Fax: {FAX}"
+    assert first.text("kept") == "Until May we were on (512) 555-0100."
 
     # A number the page adds later is swapped too, in its own format.
     first.page.evaluate("addLater()")
+    first.page.evaluate("document.querySelector('#kept b').textContent += ' or 512-555-0100'")
     first.page.wait_for_function("!document.getElementById('late').textContent.includes('0100')")
     assert first.text("late") == "Text us: 1-" + written_as(number, "512-555-0100")
+    assert first.text("kept") == "Until May we were on (512) 555-0100 or 512-555-0100."
 
     # The visitor is remembered in first-party cookies on the site itself.
     cookies = first.cookies()

@@ -70,13 +70,17 @@
     }
   }
 
+  // Not in scripts and styles, nor where the site marks a number to keep (data-keep-number).
+  function kept(el) {
+    return el && el.closest && (SKIP.test(el.nodeName) || el.closest("[data-keep-number]"));
+  }
+
   function scan(node) {
     if (!patterns.length || !node) return;
-    var parent = node.parentNode;
     if (node.nodeType == 3) {
       var text = replace(node.data);
-      if (text != node.data && !(parent && SKIP.test(parent.nodeName))) node.data = text;
-    } else if (!SKIP.test(node.nodeName)) {
+      if (text != node.data && !kept(node.parentNode)) node.data = text;
+    } else if (!kept(node)) {
       if (node.nodeType == 1) ATTRIBUTES.forEach(function (a) { swapAttribute(node, a); });
       for (var child = node.firstChild; child; child = child.nextSibling) scan(child);
     }
@@ -107,9 +111,12 @@
       observer = new MutationObserver(function (records) {
         try {
           records.forEach(function (r) {
-            if (r.type == "attributes") swapAttribute(r.target, r.attributeName);
-            else if (r.type == "characterData") scan(r.target);
-            else for (var i = 0; i < r.addedNodes.length; i++) scan(r.addedNodes[i]);
+            if (r.type == "attributes") {
+              if (!kept(r.target)) swapAttribute(r.target, r.attributeName);
+            } else if (r.type == "characterData") scan(r.target);
+            else for (var i = 0; i < r.addedNodes.length; i++) {
+              if (!kept(r.target)) scan(r.addedNodes[i]);
+            }
           });
         } catch (e) {}
       });
