@@ -3,6 +3,7 @@ Redis: never two live holders of one number, and every free number is given out.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -94,7 +95,7 @@ def test_visitors_on_postgresql_never_share_a_number(ads, settings, monkeypatch)
     # The history agrees: no two holds of one number overlap.
     for number in {hold.number_id for hold in Hold.objects.all()}:
         holds = list(Hold.objects.filter(number_id=number).order_by("held_from"))
-        for before, after in zip(holds, holds[1:], strict=False):
+        for before, after in itertools.pairwise(holds):
             assert before.held_until <= after.held_from
 
 
@@ -112,11 +113,11 @@ def test_threads_on_redis_never_share_a_number(ads, website, settings):
     for round_ in range(5):
         moment = NOW + timedelta(hours=round_)
 
-        def claim(n: int, moment=moment):
+        def claim(n: int, moment=moment, round_=round_):
             taken = backend.take(
                 source_id=ads.pk,
                 number_ids=number_ids,
-                visitor_id=visitors[n] + 1000 * round_,
+                visitor_id=visitors[n] * 100 + round_,  # new visitors each round
                 now=moment,
                 until=moment + timedelta(minutes=30),
             )
