@@ -15,7 +15,11 @@ from django.db.models.functions import Cast, Coalesce
 
 from attribution.models import CallAttribution, SourceNumber
 from tracking import sql
+from tracking.announcement import SOURCE_PLACEHOLDERS
 from tracking.models import Call, TrackingNumber
+
+# Longer keywords are cut: the callee hears the whisper while the caller waits.
+KEYWORD_SPOKEN = 60
 
 Kind = CallAttribution.Kind
 Role = SourceNumber.Role
@@ -103,3 +107,23 @@ def attribution_statement(call: Call) -> sql.Statement | None:
         .order_by()
     )
     return sql.insert_selected(CallAttribution, list(columns), rows)
+
+
+def whisper_facts(call: Call) -> dict[str, str]:
+    """The whisper's {source} and {keyword} for `call`: one query, made only when the
+    campaign's whisper uses them; empty (the whisper's fallbacks) when unknown."""
+    campaign = call.campaign
+    template = campaign.whisper_template if campaign is not None else ""
+    if not any(placeholder in template for placeholder in SOURCE_PLACEHOLDERS):
+        return {}
+    row = (
+        CallAttribution.objects.filter(call_id=call.call_sid)
+        .values_list("source__name", "utm_term")
+        .first()
+    )
+    if row is None:
+        return {}
+    source, keyword = row
+    # An ad's URL template left unfilled ("{keyword}") is no keyword.
+    keyword = "" if "{" in keyword else keyword[:KEYWORD_SPOKEN]
+    return {"source": source or "", "keyword": keyword}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PLACEHOLDERS = ("campaign", "city", "state", "country", "location")
+PLACEHOLDERS = ("campaign", "city", "state", "country", "location", "source", "keyword")
+# Website attribution's placeholders: the call's source and the visit's search keyword.
+SOURCE_PLACEHOLDERS = ("{source}", "{keyword}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 # Twilio sends two-letter codes; a voice reads "TX" as "T X", so name the place instead.
@@ -130,8 +132,13 @@ def announcement(
     announce_location: bool,
     template: str,
     accept_digit: str,
+    source: str = "",
+    keyword: str = "",
 ) -> str:
-    """Build the whisper: the campaign (and place, if allowed), then how to accept or decline."""
+    """Build the whisper: the campaign (and place, if allowed), then how to accept or decline.
+
+    `source` (a website source, e.g. "Google Ads") falls back to the campaign when unknown;
+    `keyword` (the visit's search term) to nothing."""
     if not announce_location:
         place = CallerPlace()
     if template.strip():
@@ -141,6 +148,8 @@ def announcement(
             "state": place.state_name,
             "country": place.country.strip(),
             "location": place.spoken,
+            "source": source.strip() or campaign,
+            "keyword": keyword.strip(),
         }
         intro = _tidy(_PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template))
     else:

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from tracking import hours, phones
-from tracking.announcement import CallerPlace, announcement, unknown_placeholders
+from tracking.announcement import PLACEHOLDERS, CallerPlace, announcement, unknown_placeholders
 
 KEY_CHOICES = [(key, key) for key in "1234567890*#"]
 DEFAULT_ACCEPT_DIGIT = "1"
@@ -185,7 +185,9 @@ class Campaign(models.Model):
             errors["whisper_template"] = (
                 "Unknown placeholder "
                 + ", ".join(f"{{{name}}}" for name in unknown)
-                + ". Use {campaign}, {city}, {state}, {country} or {location}."
+                + ". Use "
+                + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS[:-1])
+                + f" or {{{PLACEHOLDERS[-1]}}}."
             )
         if self.after_hours_action == self.AfterHours.FORWARD and not self.after_hours_number:
             errors["after_hours_number"] = "Enter the number to ring outside business hours."
@@ -202,14 +204,17 @@ class Campaign(models.Model):
     def recipients(self) -> list[str]:
         return email_list(self.notify_emails)
 
-    def whisper_for(self, place: CallerPlace) -> str:
-        """The exact sentence the person answering hears for a caller from `place`."""
+    def whisper_for(self, place: CallerPlace, *, source: str = "", keyword: str = "") -> str:
+        """The exact sentence the person answering hears for a caller from `place` (and, for a
+        website's call, its source and search keyword)."""
         return announcement(
             campaign=self.name,
             place=place,
             announce_location=self.announce_location,
             template=self.whisper_template,
             accept_digit=self.accept_digit,
+            source=source,
+            keyword=keyword,
         )
 
 
