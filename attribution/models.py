@@ -13,7 +13,9 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from attribution import matching
 from tracking import phones
@@ -105,6 +107,13 @@ class Website(models.Model):
 
     def allows_origin(self, origin: str) -> bool:
         return matching.origin_allowed(origin, self.domain_list)
+
+    def snippet(self, base_url: str, *, consent: bool = False) -> str:
+        """The tag a marketer pastes into every page of the site; `base_url` is this app's
+        public origin (PUBLIC_BASE_URL, or the address the admin is reached on)."""
+        src = escape(f"{base_url.rstrip('/')}{reverse('attribution:swap-js')}")
+        wait = ' data-consent="wait"' if consent else ""
+        return f'<script async src="{src}" data-website="{escape(self.key)}"{wait}></script>'
 
 
 class Source(models.Model):
