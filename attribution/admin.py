@@ -8,10 +8,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from attribution import selectors
+from attribution import reports, selectors
 from attribution.models import CallAttribution, Hold, Source, SourceNumber, Visit, Website
 from tracking import phones
 from tracking.models import Call
@@ -76,6 +76,21 @@ class WebsiteAdmin(admin.ModelAdmin):
     ]
     inlines = [SourceInline]
     change_form_template = "admin/attribution/website/change_form.html"
+
+    change_list_template = "admin/attribution/website/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "reports/",
+                self.admin_site.admin_view(self.reports_view),
+                name="attribution_website_reports",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reports_view(self, request: HttpRequest):
+        return reports.report_view(request, admin_site=self.admin_site)
 
     @admin.display(description="Domains")
     def domain_summary(self, website: Website) -> str:

@@ -37,6 +37,7 @@ VISIT_FIELDS = (
     "msclkid",
     "fbclid",
     "landing_page",
+    "landing_path",
     "referrer",
     "ga_client_id",
 )

@@ -138,7 +138,7 @@ def rule_matches(
 
 
 def path_of(url: str) -> str:
-    """The page's path and query without ad click ids (they identify a click, not a page)."""
+    """The page's path: its query (UTM values, click ids) tells a visit apart, not a page."""
     try:
         parts = urlsplit(url)
     except ValueError:

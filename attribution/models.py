@@ -279,6 +279,8 @@ class Visit(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     landing_page = models.CharField(max_length=1000, blank=True)
+    # The landing page without its query (UTM values and click ids), as reports group it.
+    landing_path = models.CharField(max_length=300, blank=True)
     referrer = models.CharField(max_length=1000, blank=True)
     utm_source = models.CharField(max_length=200, blank=True)
     utm_medium = models.CharField(max_length=200, blank=True)
@@ -409,6 +411,7 @@ class CallAttribution(models.Model):
     msclkid = models.CharField(max_length=200, blank=True)
     fbclid = models.CharField(max_length=200, blank=True)
     landing_page = models.CharField(max_length=1000, blank=True)
+    landing_path = models.CharField(max_length=300, blank=True)
     referrer = models.CharField(max_length=1000, blank=True)
     ga_client_id = models.CharField("GA client id", max_length=64, blank=True)
 

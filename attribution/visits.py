@@ -171,6 +171,7 @@ class FirstTouch:
 def _visit_fields(touch: matching.Touch, ga: str) -> dict[str, Any]:
     return {
         "landing_page": touch.page,
+        "landing_path": matching.path_of(touch.page),
         "referrer": touch.referrer,
         **{name: touch.utm.get(name, "") for name in matching.UTM_NAMES},
         **{name: touch.click_ids.get(name, "") for name in matching.CLICK_IDS},

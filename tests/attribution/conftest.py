@@ -6,6 +6,8 @@ import pytest
 
 from attribution import pools, visits
 from attribution.models import Source, SourceNumber, Website
+from tests.admin.conftest import marketer, marketer_client, staff_client  # noqa: F401 (fixtures)
+from tests.provisioning.conftest import fake, fake_server  # noqa: F401 (fixtures)
 from tracking.models import Campaign, TrackingNumber
 
 # Tests freeze the clock here and build every time from it.

@@ -11,10 +11,8 @@ from django.utils import timezone
 
 from attribution import api
 from attribution.models import Source, SourceNumber, Visit
-from tests.admin.conftest import marketer, marketer_client  # noqa: F401 (fixtures)
 from tests.attribution.client import visit
 from tests.attribution.test_visits_endpoint import AD
-from tests.provisioning.conftest import fake, fake_server  # noqa: F401 (fixtures)
 from tests.whisper.steps import incoming
 
 
@@ -37,7 +35,7 @@ class _Textareas(HTMLParser):
             self.values[self._in] += data
 
 
-def test_a_website_shows_its_snippet_ready_to_copy(marketer_client, website, settings):  # noqa: F811
+def test_a_website_shows_its_snippet_ready_to_copy(marketer_client, website, settings):
     settings.PUBLIC_BASE_URL = "https://calls.example.com"
     page = marketer_client.get(reverse("admin:attribution_website_change", args=[website.pk]))
     assert page.status_code == 200
@@ -57,7 +55,7 @@ def test_the_snippet_uses_the_admins_own_address_without_a_public_base_url(admin
     assert 'src="http://testserver/dni/v1/swap.js"' in parser.values["dni-snippet"]
 
 
-def test_a_website_is_added_with_its_sources_in_order(marketer_client, ads_campaign):  # noqa: F811
+def test_a_website_is_added_with_its_sources_in_order(marketer_client, ads_campaign):
     data = {
         "name": "Plumber",
         "domains": "https://www.plumber.example/\n*.plumber.example",
@@ -151,7 +149,7 @@ def test_a_source_cannot_show_one_number_and_a_pool(admin_client, ads):
     ]
 
 
-def test_numbers_are_bought_into_a_pool(admin_client, fake, ads):  # noqa: F811
+def test_numbers_are_bought_into_a_pool(admin_client, fake, ads):
     fake.offer("+15125550142")
     fake.offer("+15125550143")
     buy = reverse("admin:tracking_trackingnumber_buy")
@@ -175,7 +173,7 @@ def test_numbers_are_bought_into_a_pool(admin_client, fake, ads):  # noqa: F811
     assert len(pooled) == 5
 
 
-def test_a_pool_of_another_campaign_is_refused(admin_client, fake, ads, campaign):  # noqa: F811
+def test_a_pool_of_another_campaign_is_refused(admin_client, fake, ads, campaign):
     fake.offer("+15125550142")
     response = admin_client.post(
         reverse("admin:tracking_trackingnumber_buy"),
@@ -235,7 +233,7 @@ def test_calls_show_their_source_and_visit(admin_client, twilio, ads, monkeypatc
 
 
 @pytest.mark.parametrize("name", ["website", "source", "visit"])
-def test_marketers_see_the_attribution_pages(marketer_client, ads, name):  # noqa: F811
+def test_marketers_see_the_attribution_pages(marketer_client, ads, name):
     page = marketer_client.get(reverse(f"admin:attribution_{name}_changelist"))
     assert page.status_code == 200
 
