@@ -148,5 +148,4 @@ def _visits(request: HttpRequest) -> HttpResponse:
         first=visits.first_touch(data.get("first"), now),
         now=now,
     )
-    answer["heartbeat"] = settings.DNI_HEARTBEAT_SECONDS
     return _answer(answer, origin=origin)

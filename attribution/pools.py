@@ -31,7 +31,8 @@ class Taken:
     number_id: int
     # The visitor's own hold was still live and is now extended (else a new hold begins).
     renewed: bool
-    # Numbers of the pool held once this claim is made (for the pool's health).
+    # Numbers of the pool held once this claim is made (for the pool's health; a backend may
+    # leave it 0 on a renewal, which never raises the peak).
     in_use: int
 
 
@@ -66,7 +67,8 @@ class DatabasePool:
                     held_until=until
                 ):
                     renewed = held_until is not None and held_until > now
-                    return Taken(number_id, renewed, self._in_use(pool, now))
+                    # A renewal changes nothing in the pool's use: not counted again.
+                    return Taken(number_id, renewed, 0 if renewed else self._in_use(pool, now))
             # 2. Else the free number held longest ago.
             free = (
                 pool.filter(Q(held_until__isnull=True) | Q(held_until__lte=now))

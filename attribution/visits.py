@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
@@ -263,7 +264,7 @@ def record(
             for target in site.targets
             if number and number != target
         ],
-        "heartbeat": None,
+        "heartbeat": settings.DNI_HEARTBEAT_SECONDS,
         "cookie_days": site.cookie_days,
         "first": {
             "page": first_visit.landing_page,
