@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from attribution import matching, script
+from attribution import matching
 from attribution.models import Source, Website
 
 
@@ -71,14 +71,13 @@ def site(request: HttpRequest) -> HttpResponse:
         )
     targets = website.target_list
     printed = targets[0] if targets else ""
-    script_url = request.build_absolute_uri(reverse("attribution:swap-js"))
     return render(
         request,
         "attribution/demo_site.html",
         {
             "website": website,
-            "snippet": script.snippet(website.key, script_url),
-            "script_url": script_url,
+            # The demo page is served by the app itself: the snippet points at this origin.
+            "snippet": website.snippet(request.build_absolute_uri("/")),
             "printed": printed,
             "printed_national": _national(printed),
             "printed_dots": _national(printed)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
 SCRIPT = Path(__file__).resolve().parent / "static" / "attribution" / "swap.js"
@@ -52,12 +51,3 @@ def swap_js(request: HttpRequest) -> HttpResponse:
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     patch_vary_headers(response, ["Accept-Encoding"])
     return response
-
-
-def snippet(website_key: str, script_url: str, *, consent_wait: bool = False) -> str:
-    """The one tag a marketer pastes into their site's pages."""
-    consent = ' data-consent="wait"' if consent_wait else ""
-    return (
-        f'<script async src="{escape(script_url)}" '
-        f'data-website="{escape(website_key)}"{consent}></script>'
-    )
