@@ -243,3 +243,23 @@ def test_source_rules_are_checked(ads_campaign, website):
     with pytest.raises(Exception) as error:
         source.full_clean()
     assert "Enter at least one UTM value to match." in str(error.value)
+
+
+def test_marketers_manage_websites_and_read_visits_and_attributions(db):
+    from django.contrib.auth.models import Group
+
+    codenames = set(
+        Group.objects.get(name="Marketers")
+        .permissions.filter(content_type__app_label="attribution")
+        .values_list("codename", flat=True)
+    )
+    assert codenames == {
+        *(
+            f"{a}_{m}"
+            for m in ("website", "source", "sourcenumber")
+            for a in ("add", "change", "delete", "view")
+        ),
+        "view_visit",
+        "view_hold",
+        "view_callattribution",
+    }
