@@ -233,8 +233,9 @@ def record(
     visit = visitor.last_visit
     if visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit):
         source = site.match(touch)
-        if touch.is_direct() and visit is not None and site.source(visit.source_id):
-            source = site.source(visit.source_id)
+        previous = visit or visitor.first_visit
+        if touch.is_direct() and previous is not None and site.source(previous.source_id):
+            source = site.source(previous.source_id)
         visit = Visit.objects.create(
             visitor=visitor,
             source_id=source.id if source else None,

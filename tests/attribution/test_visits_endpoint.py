@@ -312,3 +312,17 @@ def test_a_source_rule_can_match_utm_values(client, website, ads_campaign, backe
         client, website, page="https://www.plumber.example/?utm_source=news&utm_medium=EMAIL"
     ).json()
     assert answer["swaps"][0]["number"] == "+15125550400"
+
+
+def test_a_direct_visit_keeps_the_source_the_browser_remembers(
+    client, ads, organic, backend, clock
+):
+    remembered = {
+        "page": "https://www.plumber.example/",
+        "referrer": "https://www.google.com/",
+        "at": int((NOW - timedelta(days=5)).timestamp()),
+    }
+    answer = visit(
+        client, ads.website, page="https://www.plumber.example/contact", first=remembered
+    )
+    assert answer.json()["swaps"] == [{"target": PRINTED, "number": "+15125550300"}]
