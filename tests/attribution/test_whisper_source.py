@@ -69,3 +69,15 @@ def test_the_placeholders_are_accepted_by_the_campaign_form(ads_campaign):
     message = error.value.message_dict["whisper_template"][0]
     assert message.startswith("Unknown placeholder {nonsense}.")
     assert "{source}" in message and "{keyword}" in message
+
+
+def test_saying_the_source_costs_the_whisper_one_query(
+    twilio, ads, spoken, django_assert_max_num_queries
+):
+    from django.db import connection
+
+    response = incoming(twilio, sid="CA1", To="+15125550201")
+    # The whisper's own budget (tests/whisper/test_screen.py), plus reading the attribution.
+    budget = (4 if connection.vendor == "postgresql" else 5) + 1
+    with django_assert_max_num_queries(budget):
+        answered(twilio, response)
