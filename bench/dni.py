@@ -255,6 +255,11 @@ def main() -> None:
     )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="diagnosis: the database's commits do not wait for the WAL flush",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not update the docs")
     args = parser.parse_args()
 
@@ -264,6 +269,8 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="calltracking-bench-"))
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database}"')
+        if args.async_commit:
+            connection.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
     import redis
 
     redis.Redis.from_url(args.redis).flushdb()
@@ -296,10 +303,20 @@ def main() -> None:
             server.start()
             # Warm up workers and connections (on the floor: no pool number is taken).
             _drive("floor", server.port, 8, 2, 2.0)
-        floor = _drive(
-            "floor", servers["database"].port, args.visitors, args.processes, args.seconds
-        )
-        for phase in PHASES:
+        floors = []
+        # The floor before and after the saturation phases: the machine's load drifts.
+        for phase in ("floor", *PHASES[:2], "floor", *PHASES[2:]):
+            if phase == "floor":
+                floors.append(
+                    _drive(
+                        "floor",
+                        servers["database"].port,
+                        args.visitors,
+                        args.processes,
+                        args.seconds,
+                    )
+                )
+                continue
             backend = phase.removeprefix("paced-")
             phases[phase] = _drive(
                 phase,
@@ -319,11 +336,12 @@ def main() -> None:
         with psycopg.connect(admin_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
-    floor_rps = floor["requests"] / floor["seconds"]
+    floor_rps = sum(f["requests"] for f in floors) / sum(f["seconds"] for f in floors)
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{os.cpu_count()} cores",
-        "server": f"gunicorn, {args.workers} workers x 1 thread, PostgreSQL",
+        "server": f"gunicorn, {args.workers} workers x 1 thread, PostgreSQL"
+        + (" (synchronous_commit off)" if args.async_commit else ""),
         "visitors": args.visitors,
         "seconds": args.seconds,
         "pool": args.pool,
@@ -331,8 +349,11 @@ def main() -> None:
         "gap": args.gap,
         "floor_requests_per_second": round(floor_rps, 1),
         "floor_latency_ms": percentiles(
-            [v for values in floor["timings"].values() for v in values]
+            [v for floor in floors for values in floor["timings"].values() for v in values]
         ),
+        "floor_runs_requests_per_second": [
+            round(floor["requests"] / floor["seconds"], 1) for floor in floors
+        ],
         "phases": {name: _phase_result(phase, floor_rps) for name, phase in phases.items()},
         "overlapping_holds": overlapping,
     }

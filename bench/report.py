@@ -280,8 +280,9 @@ def render_dni(result: dict) -> str:
                 [
                     ["figure", "value"],
                     [
-                        "floor requests per second (bare view, fixed JSON)",
-                        result["floor_requests_per_second"],
+                        "floor requests per second (bare view, fixed JSON; before and after)",
+                        f"{result['floor_requests_per_second']} "
+                        f"({' and '.join(map(str, result['floor_runs_requests_per_second']))})",
                     ],
                     ["floor p50 / p99 ms", f"{floor['p50']} / {floor['p99']}"],
                     ["holds overlapping in the history (all phases)", result["overlapping_holds"]],

@@ -103,8 +103,10 @@ def make_website(campaign: Campaign, pool: list[str], overflow: str = OVERFLOW) 
 class Visit:
     """One browser (its own cookies) on the customer's site, with what it logged."""
 
-    def __init__(self, browser, url: str, *, clock: bool = False) -> None:
-        self.context = browser.new_context(locale="en-US")
+    def __init__(
+        self, browser, url: str, *, clock: bool = False, permissions: list[str] = ()
+    ) -> None:
+        self.context = browser.new_context(locale="en-US", permissions=list(permissions))
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -378,3 +380,24 @@ def test_a_call_to_the_number_shown_is_attributed_to_the_visit(
     assert attribution.gclid == "Cj0KCQiA-test-click"
     assert attribution.landing_page == f"{landing}?{urlencode(query)}"
     assert attribution.first_time_caller is True
+
+
+def test_on_an_https_site_the_cookies_are_secure(browser, live_server, campaign, visits_opened):
+    # The customer's site under its own https name (served by the browser's router), with the
+    # app on http://localhost, which a public page may reach once the visitor allows it.
+    website = make_website(campaign, ["+15125550177"])
+    website.domains = "www.hillcountryplumbing.example"
+    website.save()
+    url = "https://www.hillcountryplumbing.example/"
+    html = site_page(live_server.url, website.key)
+    visit = Visit(browser, url, permissions=["local-network-access"])
+    visits_opened.append(visit)
+    visit.context.route(url, lambda route: route.fulfill(content_type="text/html", body=html))
+    visit.open()
+    assert visit.shown() == "+15125550177"
+    cookies = visit.cookies()
+    assert cookies["_ctv"]["domain"] == "www.hillcountryplumbing.example"
+    assert cookies["_ctv"]["secure"] is True
+    assert cookies["_ctf"]["secure"] is True
+    assert cookies["_ctv"]["sameSite"] == "Lax"
+    assert visit.errors == []
