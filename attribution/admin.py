@@ -6,10 +6,12 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from attribution import reports, selectors
 from attribution.models import CallAttribution, Hold, Source, SourceNumber, Visit, Website
@@ -19,19 +21,22 @@ from tracking.models import Call
 DASH = "—"
 
 
-class SourceInline(admin.TabularInline):
+def _url(value: str) -> str:
+    # Addresses are long and unbroken: let them wrap anywhere rather than widen the page.
+    if not value:
+        return DASH
+    return format_html('<span style="overflow-wrap: anywhere">{}</span>', value)
+
+
+class SourceInline(admin.StackedInline):
     model = Source
     extra = 0
     ordering = ["position", "id"]
     fields = [
-        "position",
-        "name",
+        ("position", "name"),
         "rule",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "click_id",
-        "referrer_domain",
+        ("utm_source", "utm_medium", "utm_campaign"),
+        ("click_id", "referrer_domain"),
         "campaign",
         "shows",
     ]
@@ -75,6 +80,7 @@ class WebsiteAdmin(admin.ModelAdmin):
         "is_active",
     ]
     inlines = [SourceInline]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3})}}
     change_form_template = "admin/attribution/website/change_form.html"
 
     change_list_template = "admin/attribution/website/change_list.html"
@@ -195,8 +201,8 @@ class SourceAdmin(admin.ModelAdmin):
             ("Suggested size", health.suggested_size or DASH),
         ]
         return format_html(
-            '<dl class="pool-health">{}</dl><p>{}</p>',
-            format_html_join("", "<dt>{}</dt><dd>{}</dd>", figures),
+            '<table class="pool-health">{}</table><p>{}</p>',
+            format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', figures),
             health.advice,
         )
 
@@ -262,8 +268,8 @@ class CallAttributionInline(admin.StackedInline):
         "kind",
         "source",
         "first_time_caller",
-        "landing_page",
-        "referrer",
+        "landing",
+        "came_from",
         "pages_seen",
         ("utm_source", "utm_medium", "utm_campaign"),
         ("utm_term", "utm_content"),
@@ -289,6 +295,14 @@ class CallAttributionInline(admin.StackedInline):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    @admin.display(description="Landing page")
+    def landing(self, row: CallAttribution) -> str:
+        return _url(row.landing_page)
+
+    @admin.display(description="Referrer")
+    def came_from(self, row: CallAttribution) -> str:
+        return _url(row.referrer)
+
     @admin.display(description="Pages seen")
     def pages_seen(self, row: CallAttribution) -> str:
         if row.visit is None:
@@ -309,9 +323,9 @@ class CallAttributionInline(admin.StackedInline):
             return DASH
         return format_html(
             "{} — {} (from {})",
-            f"{first.started_at:%Y-%m-%d %H:%M}",
-            first.landing_page or DASH,
-            first.referrer or "no referrer",
+            f"{localtime(first.started_at):%Y-%m-%d %H:%M}",
+            _url(first.landing_page),
+            _url(first.referrer) if first.referrer else "no referrer",
         )
 
     @admin.display(description="Why")
@@ -320,8 +334,9 @@ class CallAttributionInline(admin.StackedInline):
             hold = row.hold
             return (
                 f"{phones.national(hold.number.phone_number)} was held by this visit from "
-                f"{hold.held_from:%Y-%m-%d %H:%M:%S} until {hold.held_until:%H:%M:%S}, "
-                f"when the call rang ({row.started_at:%H:%M:%S})."
+                f"{localtime(hold.held_from):%Y-%m-%d %H:%M:%S} until "
+                f"{localtime(hold.held_until):%H:%M:%S}, when the call rang "
+                f"({localtime(row.started_at):%H:%M:%S})."
             )
         return {
             CallAttribution.Kind.SOURCE: "The number is shown to every visitor of this source.",
@@ -347,7 +362,9 @@ def call_source(call: Call) -> str:
 def _extend_call_admin() -> None:
     """The call log is the tracking app's; website attribution adds its column and panel."""
     call_admin = admin.site.get_model_admin(Call)
-    call_admin.list_display = [*call_admin.list_display, call_source]
+    shown = list(call_admin.list_display)
+    after = shown.index("campaign") + 1 if "campaign" in shown else len(shown)
+    call_admin.list_display = [*shown[:after], call_source, *shown[after:]]
     call_admin.list_select_related = [
         *call_admin.list_select_related,
         "attribution__source",

@@ -98,7 +98,7 @@ def create_website() -> Website:
         for phone, role in roles:
             number, _ = TrackingNumber.objects.get_or_create(
                 phone_number=phone,
-                defaults={"campaign": campaign, "label": f"{demo.name} ({role})"},
+                defaults={"campaign": campaign, "label": f"{demo.name} {role}"},
             )
             SourceNumber.objects.update_or_create(
                 number=number, defaults={"source": source, "role": role}

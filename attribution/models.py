@@ -136,11 +136,11 @@ class Source(models.Model):
     name = models.CharField(max_length=80, help_text="What reports and the whisper call it.")
     rule = models.CharField(max_length=10, choices=Rule.choices, default=Rule.UTM)
     utm_source = models.CharField(
-        max_length=100, blank=True, help_text="UTM rule: empty matches any value."
+        "UTM source", max_length=100, blank=True, help_text="UTM rule: empty matches any value."
     )
-    utm_medium = models.CharField(max_length=100, blank=True)
-    utm_campaign = models.CharField(max_length=100, blank=True)
-    click_id = models.CharField(max_length=10, choices=ClickId.choices, blank=True)
+    utm_medium = models.CharField("UTM medium", max_length=100, blank=True)
+    utm_campaign = models.CharField("UTM campaign", max_length=100, blank=True)
+    click_id = models.CharField("ad click id", max_length=10, choices=ClickId.choices, blank=True)
     referrer_domain = models.CharField(
         max_length=100,
         blank=True,
@@ -282,11 +282,11 @@ class Visit(models.Model):
     # The landing page without its query (UTM values and click ids), as reports group it.
     landing_path = models.CharField(max_length=300, blank=True)
     referrer = models.CharField(max_length=1000, blank=True)
-    utm_source = models.CharField(max_length=200, blank=True)
-    utm_medium = models.CharField(max_length=200, blank=True)
-    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_source = models.CharField("UTM source", max_length=200, blank=True)
+    utm_medium = models.CharField("UTM medium", max_length=200, blank=True)
+    utm_campaign = models.CharField("UTM campaign", max_length=200, blank=True)
     utm_term = models.CharField("keyword (utm_term)", max_length=200, blank=True)
-    utm_content = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField("UTM content", max_length=200, blank=True)
     gclid = models.CharField(max_length=200, blank=True)
     gbraid = models.CharField(max_length=200, blank=True)
     wbraid = models.CharField(max_length=200, blank=True)
@@ -400,11 +400,11 @@ class CallAttribution(models.Model):
         null=True, blank=True, help_text="Unknown for a caller who hides their number."
     )
     # The visit's values as they were when the call rang, so reports read this table alone.
-    utm_source = models.CharField(max_length=200, blank=True)
-    utm_medium = models.CharField(max_length=200, blank=True)
-    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_source = models.CharField("UTM source", max_length=200, blank=True)
+    utm_medium = models.CharField("UTM medium", max_length=200, blank=True)
+    utm_campaign = models.CharField("UTM campaign", max_length=200, blank=True)
     utm_term = models.CharField("keyword", max_length=200, blank=True)
-    utm_content = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField("UTM content", max_length=200, blank=True)
     gclid = models.CharField(max_length=200, blank=True)
     gbraid = models.CharField(max_length=200, blank=True)
     wbraid = models.CharField(max_length=200, blank=True)

@@ -116,11 +116,11 @@ def test_a_source_shows_its_pool_health_and_a_suggested_size(admin_client, ads, 
         visit(admin_client, ads.website, page=AD)
     page = admin_client.get(reverse("admin:attribution_source_change", args=[ads.pk]))
     html = page.content.decode()
-    assert "<dt>Numbers in the pool</dt><dd>3</dd>" in html
-    assert "<dt>In use now</dt><dd>3</dd>" in html
-    assert "<dt>Times the pool ran out</dt><dd>2</dd>" in html
-    assert "<dt>Busiest moment, last 7 days</dt><dd>5</dd>" in html
-    assert "<dt>Suggested size</dt><dd>6</dd>" in html
+    assert '<tr><th scope="row">Numbers in the pool</th><td>3</td></tr>' in html
+    assert '<tr><th scope="row">In use now</th><td>3</td></tr>' in html
+    assert '<tr><th scope="row">Times the pool ran out</th><td>2</td></tr>' in html
+    assert '<tr><th scope="row">Busiest moment, last 7 days</th><td>5</td></tr>' in html
+    assert '<tr><th scope="row">Suggested size</th><td>6</td></tr>' in html
     assert "Add 3 numbers." in html
 
 
@@ -210,15 +210,14 @@ def test_calls_show_their_source_and_visit(admin_client, twilio, ads, monkeypatc
     incoming(twilio, sid="CA2", To="+15125559999")
 
     listing = admin_client.get(reverse("admin:tracking_call_changelist"))
-    rows = {
-        call.call_sid: api_source
-        for call, api_source in zip(
-            listing.context["cl"].result_list,
-            [r for r in listing.context["results"]],
-            strict=True,
+    sources = {
+        call.call_sid: next(cell for cell in row if "field-call_source" in cell)
+        for call, row in zip(
+            listing.context["cl"].result_list, listing.context["results"], strict=True
         )
     }
-    assert "Google Ads" in rows["CA1"][-1]
+    assert sources["CA1"] == '<td class="field-call_source">Google Ads</td>'
+    assert sources["CA2"] == '<td class="field-call_source">—</td>'
     from tracking.models import Call
 
     call = Call.objects.get(call_sid="CA1")
