@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from attribution import pools, visits
+from attribution import matching, pools, visits
 from calltracking.login_throttle import client_address
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def _text(data: dict, name: str, limit: int) -> str:
         raise BadRequest(f"{name} must be a string")
     if len(value) > limit:
         raise BadRequest(f"{name} is too long")
-    return value
+    return matching.printable(value)
 
 
 def _body(request: HttpRequest) -> dict:

@@ -18,7 +18,13 @@ NETWORK_CLICK_IDS = {
 MAX_VALUE = 200
 MAX_URL = 1000
 
+# Control characters: PostgreSQL refuses NUL in text, and none belongs in a URL or a UTM value.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _HOST = re.compile(r"^(\*\.)?([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$")
+
+
+def printable(value: str) -> str:
+    return _CONTROL.sub("", value)
 
 
 def plain_host(value: str) -> str:
@@ -69,7 +75,7 @@ class Touch:
 
     @classmethod
     def of(cls, page: str, referrer: str) -> Touch:
-        page, referrer = page[:MAX_URL], referrer[:MAX_URL]
+        page, referrer = printable(page[:MAX_URL]), printable(referrer[:MAX_URL])
         try:
             query = urlsplit(page).query
         except ValueError:
@@ -78,7 +84,7 @@ class Touch:
         for name, value in parse_qsl(query, keep_blank_values=False):
             name = name.lower()
             if (name in UTM_NAMES or name in CLICK_IDS) and name not in values:
-                values[name] = value.strip()[:MAX_VALUE]
+                values[name] = printable(value).strip()[:MAX_VALUE]
         return cls(
             page=page,
             referrer=referrer,

@@ -349,4 +349,8 @@ def first_touch(value: Any, now: datetime) -> FirstTouch | None:
         moment = datetime.fromtimestamp(at, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-    return FirstTouch(page[: matching.MAX_URL], referrer[: matching.MAX_URL], min(moment, now))
+    return FirstTouch(
+        matching.printable(page[: matching.MAX_URL]),
+        matching.printable(referrer[: matching.MAX_URL]),
+        min(moment, now),
+    )

@@ -326,3 +326,14 @@ def test_a_direct_visit_keeps_the_source_the_browser_remembers(
         client, ads.website, page="https://www.plumber.example/contact", first=remembered
     )
     assert answer.json()["swaps"] == [{"target": PRINTED, "number": "+15125550300"}]
+
+
+def test_control_characters_never_reach_the_database(client, ads, backend, clock):
+    page = "https://www.plumber.example/?utm_source=go%00ogle&gclid=a%01b&utm_term=x\u0000y"
+    response = visit(
+        client, ads.website, page=page, referrer="https://www.google.com/\u0000", ga="1.\u00002"
+    )
+    assert response.status_code == 200
+    row = Visit.objects.get()
+    assert (row.utm_source, row.gclid, row.ga_client_id) == ("google", "ab", "1.2")
+    assert "\x00" not in row.landing_page + row.referrer
