@@ -100,6 +100,18 @@ def _preflight(request: HttpRequest, origin: str) -> HttpResponse:
     return response
 
 
+def _allowed(request: HttpRequest, now) -> bool:
+    try:
+        return pools.backend().allow(
+            client=_client(request), limit=settings.DNI_RATE_LIMIT, now=now
+        )
+    except pools.Unavailable:
+        # The limit protects the pool; without its store, visitors get the site's own number
+        # or a source's, which is no reason to refuse them.
+        logger.exception("Rate-limit store unavailable; request let through")
+        return True
+
+
 @csrf_exempt
 def visits_view(request: HttpRequest) -> HttpResponse:
     try:
@@ -130,7 +142,7 @@ def _visits(request: HttpRequest) -> HttpResponse:
         return _error(str(error), 400)
     if not page.startswith(("https://", "http://")):
         return _error("page must be an http(s) address", 400)
-    if not pools.backend().allow(client=_client(request), limit=settings.DNI_RATE_LIMIT, now=now):
+    if not _allowed(request, now):
         response = _error("too many requests", 429)
         response["Retry-After"] = str(60 - now.second)
         return response

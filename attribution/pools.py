@@ -26,6 +26,10 @@ from django.db.models import F, Q
 from attribution.models import SourceNumber
 
 
+class Unavailable(Exception):
+    """The backend's store could not be reached."""
+
+
 @dataclass(frozen=True)
 class Taken:
     number_id: int
@@ -168,19 +172,29 @@ class RedisPool:
         self._allow = self.client.register_script(_ALLOW)
 
     def take(self, *, source_id, number_ids, visitor_id, now, until) -> Taken | None:
+        import redis
+
         prefix = f"dni:pool:{source_id}"
-        answer = self._take(
-            keys=[prefix, f"{prefix}:holder", f"{prefix}:number"],
-            args=[_ms(now), _ms(until), visitor_id, *number_ids],
-        )
+        try:
+            answer = self._take(
+                keys=[prefix, f"{prefix}:holder", f"{prefix}:number"],
+                args=[_ms(now), _ms(until), visitor_id, *number_ids],
+            )
+        except redis.RedisError as error:
+            raise Unavailable(str(error)) from error
         if not answer:
             return None
         number_id, renewed, in_use = answer
         return Taken(int(number_id), bool(renewed), int(in_use))
 
     def allow(self, *, client: str, limit: int, now: datetime) -> bool:
+        import redis
+
         window = int(now.timestamp()) // 60
-        return int(self._allow(keys=[f"dni:rate:{client}:{window}"])) <= limit
+        try:
+            return int(self._allow(keys=[f"dni:rate:{client}:{window}"])) <= limit
+        except redis.RedisError as error:
+            raise Unavailable(str(error)) from error
 
 
 def _ms(moment: datetime) -> int:

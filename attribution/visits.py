@@ -13,6 +13,7 @@ visitor the number their source shows.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,8 @@ from django.db.models import F
 
 from attribution import matching, pools
 from attribution.models import Hold, Source, SourceNumber, Visit, Visitor, Website
+
+logger = logging.getLogger(__name__)
 
 CONFIG_SECONDS = 10.0
 MAX_PAGES = 50
@@ -290,13 +293,19 @@ def _number(
     if visit.overflow:
         return source.overflow
     phones = dict(source.pool)
-    taken = pools.backend().take(
-        source_id=source.id,
-        number_ids=list(phones),
-        visitor_id=visitor.pk,
-        now=now,
-        until=until,
-    )
+    try:
+        taken = pools.backend().take(
+            source_id=source.id,
+            number_ids=list(phones),
+            visitor_id=visitor.pk,
+            now=now,
+            until=until,
+        )
+    except pools.Unavailable:
+        # No pool without its store: the source's overflow number, so a call still counts
+        # for the source (not an exhaustion of the pool).
+        logger.exception("Pool backend unavailable; showing the overflow number")
+        return source.overflow
     if taken is None:
         # Counted once per visit, however often the visit's page asks again.
         if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):

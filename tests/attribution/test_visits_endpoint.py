@@ -285,15 +285,31 @@ def test_only_post_and_options(client, ads):
     assert response.json() == {"error": "use POST"}
 
 
-def test_a_database_failure_is_a_503_not_a_500(client, ads, backend, clock, monkeypatch):
-    from django.db import DatabaseError
+def test_without_redis_a_pool_visitor_sees_the_overflow_number(client, ads, clock, settings):
+    from attribution import pools
 
-    from attribution import visits as visits_module
+    settings.DNI_BACKEND = "redis"
+    settings.DNI_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    pools._redis_pool.cache_clear()
+    try:
+        response = visit(client, ads.website, page=AD)
+    finally:
+        pools._redis_pool.cache_clear()
+    assert response.status_code == 200
+    assert response.json()["swaps"] == [{"target": PRINTED, "number": "+15125550299"}]
+    ads.refresh_from_db()
+    assert ads.exhausted_count == 0
+    assert not Hold.objects.exists()
 
-    def broken(**kwargs):
-        raise DatabaseError("connection refused")
 
-    monkeypatch.setattr(visits_module, "record", broken)
+def test_without_its_database_the_endpoint_answers_503(client, ads, clock):
+    from django.db import connection
+
+    # The table visitors are written to is gone (until the test's transaction is rolled
+    # back): as good as a database that refuses them.
+    table = Visitor._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
     response = visit(client, ads.website, page=AD)
     assert response.status_code == 503
     assert response.json() == {"error": "temporarily unavailable"}
