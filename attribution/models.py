@@ -349,10 +349,11 @@ class Hold(models.Model):
     class Meta:
         ordering = ["-held_from"]
         indexes = [
-            # The hold of a number live at a given moment (a call's start), and a visitor's
-            # live hold to extend.
+            # The hold of a number live at a given moment (a call's start: only holds ending
+            # after it are read, not the number's whole history), and a visitor's live hold to
+            # extend.
             models.Index(
-                fields=["number", "held_from"], include=["held_until"], name="hold_number_idx"
+                fields=["number", "held_until"], include=["held_from"], name="hold_number_idx"
             ),
             # Retention.
             models.Index(fields=["held_until"], name="hold_until_idx"),

@@ -189,7 +189,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='hold',
-            index=models.Index(fields=['number', 'held_from'], include=('held_until',), name='hold_number_idx'),
+            index=models.Index(fields=['number', 'held_until'], include=('held_from',), name='hold_number_idx'),
         ),
         migrations.AddIndex(
             model_name='hold',
