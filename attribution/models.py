@@ -303,8 +303,6 @@ class Visit(models.Model):
         indexes = [
             # Suggested pool size: a source's sessions over the last days.
             models.Index(fields=["source", "started_at"], name="visit_source_started_idx"),
-            # Retention.
-            models.Index(fields=["last_seen_at"], name="visit_last_seen_idx"),
         ]
 
     def __str__(self) -> str:
@@ -355,8 +353,6 @@ class Hold(models.Model):
             models.Index(
                 fields=["number", "held_until"], include=["held_from"], name="hold_number_idx"
             ),
-            # Retention.
-            models.Index(fields=["held_until"], name="hold_until_idx"),
         ]
 
     def __str__(self) -> str:

@@ -44,8 +44,13 @@ def peak_demand(source: Source, *, hold_minutes: int, since: datetime, until: da
     visits that got the overflow number count too: this is the demand, not what the pool gave.
     """
     hold = timedelta(minutes=hold_minutes)
+    # Visits that began over a day before `since` and lasted into it are too few to matter,
+    # and bounding the start lets the index (source, started_at) read only the period.
     spans = Visit.objects.filter(
-        source=source, started_at__lt=until, last_seen_at__gte=since - hold
+        source=source,
+        started_at__gte=since - timedelta(days=1),
+        started_at__lt=until,
+        last_seen_at__gte=since - hold,
     ).values_list("started_at", "last_seen_at")
     changes = []
     for started, last_seen in spans.iterator():

@@ -172,10 +172,6 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['source', 'started_at'], name='visit_source_started_idx'),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['last_seen_at'], name='visit_last_seen_idx'),
-        ),
-        migrations.AddIndex(
             model_name='sourcenumber',
             index=models.Index(fields=['source', 'role', 'held_until'], name='sourcenumber_free_idx'),
         ),
@@ -190,10 +186,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='hold',
             index=models.Index(fields=['number', 'held_until'], include=('held_from',), name='hold_number_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='hold',
-            index=models.Index(fields=['held_until'], name='hold_until_idx'),
         ),
         migrations.AddIndex(
             model_name='visitor',
