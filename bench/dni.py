@@ -8,7 +8,9 @@ framework floor is measured: a bare Django view that reads the same body and ans
 JSON document, on the same server and settings. Throughput is reported as a ratio of it.
 
 Saturation (every visitor asks again as soon as it is answered) gives throughput; a paced phase
-(each visitor waits between requests, as pages do) gives the latency a visitor sees. Afterwards
+(each visitor waits between requests, as pages do) gives the latency a visitor sees; one visitor
+alone, against the floor alone, gives what one request costs even on a machine busy with
+other work. Afterwards
 no pool number may have been shown to two visitors in one phase (holds last longer than a
 phase), and the holds the database kept must never overlap.
 
@@ -45,7 +47,7 @@ LANDING = (
     "&utm_term=plumber+near+me&gclid={click}"
 )
 # One source, and so one pool, per measured phase: each phase starts with every number free.
-PHASES = ("database", "redis", "paced-database", "paced-redis")
+PHASES = ("database", "redis", "paced-database", "paced-redis", "one-database", "one-redis")
 SETUP = """
 from attribution.models import Source, SourceNumber, Website
 from tracking.models import Campaign, TrackingNumber
@@ -305,7 +307,11 @@ def main() -> None:
             _drive("floor", server.port, 8, 2, 2.0)
         floors = []
         # The floor before and after the saturation phases: the machine's load drifts.
-        for phase in ("floor", *PHASES[:2], "floor", *PHASES[2:]):
+        for phase in ("floor", *PHASES[:2], "floor", *PHASES[2:], "one-floor"):
+            if phase == "one-floor":
+                # One visitor at a time: what a request costs, whatever the machine's load.
+                single_floor = _drive("floor", servers["database"].port, 1, 1, args.seconds)
+                continue
             if phase == "floor":
                 floors.append(
                     _drive(
@@ -317,12 +323,13 @@ def main() -> None:
                     )
                 )
                 continue
-            backend = phase.removeprefix("paced-")
+            backend = phase.removeprefix("paced-").removeprefix("one-")
+            single = phase.startswith("one-")
             phases[phase] = _drive(
                 phase,
                 servers[backend].port,
-                args.visitors,
-                args.processes,
+                1 if single else args.visitors,
+                1 if single else args.processes,
                 args.seconds,
                 key=keys[phase],
                 per_visitor=args.per_visitor,
@@ -337,6 +344,7 @@ def main() -> None:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     floor_rps = sum(f["requests"] for f in floors) / sum(f["seconds"] for f in floors)
+    single_rps = single_floor["requests"] / single_floor["seconds"]
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{os.cpu_count()} cores",
@@ -354,7 +362,13 @@ def main() -> None:
         "floor_runs_requests_per_second": [
             round(floor["requests"] / floor["seconds"], 1) for floor in floors
         ],
-        "phases": {name: _phase_result(phase, floor_rps) for name, phase in phases.items()},
+        "phases": {
+            name: _phase_result(phase, single_rps if name.startswith("one-") else floor_rps)
+            for name, phase in phases.items()
+        },
+        "one_visitor_floor_latency_ms": percentiles(
+            [v for values in single_floor["timings"].values() for v in values]
+        ),
         "overlapping_holds": overlapping,
     }
     print(json.dumps(result, indent=2))

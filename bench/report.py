@@ -236,6 +236,8 @@ def render_dni(result: dict) -> str:
         "redis": "saturation, holds in Redis",
         "paced-database": "paced, holds in the database",
         "paced-redis": "paced, holds in Redis",
+        "one-database": "one visitor alone, holds in the database",
+        "one-redis": "one visitor alone, holds in Redis",
     }
     rows = [
         [
@@ -285,6 +287,11 @@ def render_dni(result: dict) -> str:
                         f"({' and '.join(map(str, result['floor_runs_requests_per_second']))})",
                     ],
                     ["floor p50 / p99 ms", f"{floor['p50']} / {floor['p99']}"],
+                    [
+                        "floor, one visitor alone: p50 / p99 ms",
+                        f"{result['one_visitor_floor_latency_ms']['p50']} / "
+                        f"{result['one_visitor_floor_latency_ms']['p99']}",
+                    ],
                     ["holds overlapping in the history (all phases)", result["overlapping_holds"]],
                 ]
             ),
@@ -292,7 +299,8 @@ def render_dni(result: dict) -> str:
             _table(rows),
             "",
             f"Saturation: each visitor asks again as soon as it is answered. Paced: each waits "
-            f"{result['gap']:g} s on average between requests. A visitor claims a number, then "
+            f"{result['gap']:g} s on average between requests. One visitor alone: the ratio is "
+            "to the floor with one visitor alone too. A visitor claims a number, then "
             f"keeps it with heartbeats and page views ({result['per_visitor'] - 1} requests) "
             "before a new visitor takes its place, as long as the pool has numbers for new "
             "visitors. *Double holds*: pool numbers shown to two visitors in one phase (every "
