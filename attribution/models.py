@@ -419,7 +419,9 @@ class CallAttribution(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.call_id}: {self.get_kind_display()}"
+        if self.source_id is not None:
+            return f"{self.source} ({self.get_kind_display().lower()})"
+        return self.get_kind_display()
 
 
 class RateWindow(models.Model):
