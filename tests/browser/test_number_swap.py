@@ -307,7 +307,8 @@ def test_a_silent_app_times_out_and_leaves_the_site_number(
     with visit.page.expect_event("requestfailed", timeout=10_000) as failed:
         visit.open()
     assert "/dni/v1/visits" in failed.value.url
-    assert 2.5 < time.monotonic() - started < 9
+    # Given up by the script itself after its 3 s, not by the browser.
+    assert time.monotonic() - started > 2.5
     assert_untouched(visit)
     assert visit.errors == []
     visit.page.unroute_all(behavior="ignoreErrors")
