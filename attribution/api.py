@@ -21,7 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from attribution import matching, pools, visits
-from calltracking.login_throttle import client_address
+from signin.forms import client_address
 
 logger = logging.getLogger(__name__)
 
