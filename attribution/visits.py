@@ -196,6 +196,8 @@ def _new_arrival(touch: matching.Touch, visit: Visit) -> bool:
     )
 
 
+# One transaction: the request's few writes reach the disk in one commit, not one each.
+@transaction.atomic
 def record(
     *,
     site: SiteConfig,
