@@ -50,10 +50,13 @@ lint: dev-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Benchmarks (PostgreSQL on 127.0.0.1:5432); figures go to docs/performance.md.
+# Benchmarks (PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379); figures go to
+# docs/performance.md.
 bench: dev-venv
 	$(PY) -m bench.load --sweep-workers 1,2,3,4,5
 	$(PY) -m bench.profile
 	$(PY) -m bench.scale
 	$(PY) -m bench.webhooks
 	$(PY) -m bench.api
+	$(PY) -m bench.dni
+	$(PY) -m bench.accuracy

@@ -246,12 +246,142 @@ def render_api(result: dict) -> str:
     )
 
 
+def render_dni(result: dict) -> str:
+    phases = result["phases"]
+    names = {
+        "database": "saturation, holds in the database",
+        "redis": "saturation, holds in Redis",
+        "paced-database": "paced, holds in the database",
+        "paced-redis": "paced, holds in Redis",
+        "one-database": "one visitor alone, holds in the database",
+        "one-redis": "one visitor alone, holds in Redis",
+    }
+    rows = [
+        [
+            "phase",
+            "requests/s",
+            "ratio to floor",
+            "p50 ms",
+            "p99 ms",
+            "claim p50 / p99 ms",
+            "keep p50 / p99 ms",
+            "visitors",
+            "double holds",
+            "errors",
+        ]
+    ]
+    for name, phase in phases.items():
+        latency = phase["latency_ms"]
+        claim, keep = latency.get("claim", {}), latency.get("keep", {})
+        rows.append(
+            [
+                names.get(name, name),
+                phase["requests_per_second"],
+                f"**{phase['ratio_to_floor']}**" if name == "redis" else phase["ratio_to_floor"],
+                latency["all"]["p50"],
+                latency["all"]["p99"],
+                f"{claim.get('p50', '')} / {claim.get('p99', '')}",
+                f"{keep.get('p50', '')} / {keep.get('p99', '')}",
+                phase["visitors"],
+                phase["shown_to_two_visitors"],
+                phase["errors"],
+            ]
+        )
+    floor = result["floor_latency_ms"]
+    return "\n".join(
+        [
+            f"Measured {result['when']} on {result['machine']} ({result['server']}), "
+            f"{result['visitors']} concurrent visitors for {result['seconds']:g} s per phase, "
+            f"a pool of {result['pool']} numbers per phase, load from separate processes on "
+            "the same machine.",
+            "",
+            _table(
+                [
+                    ["figure", "value"],
+                    [
+                        "floor requests per second (bare view, fixed JSON; before and after)",
+                        f"{result['floor_requests_per_second']} "
+                        f"({' and '.join(map(str, result['floor_runs_requests_per_second']))})",
+                    ],
+                    ["floor p50 / p99 ms", f"{floor['p50']} / {floor['p99']}"],
+                    [
+                        "floor, one visitor alone: p50 / p99 ms",
+                        f"{result['one_visitor_floor_latency_ms']['p50']} / "
+                        f"{result['one_visitor_floor_latency_ms']['p99']}",
+                    ],
+                    ["holds overlapping in the history (all phases)", result["overlapping_holds"]],
+                ]
+            ),
+            "",
+            _table(rows),
+            "",
+            f"Saturation: each visitor asks again as soon as it is answered. Paced: each waits "
+            f"{result['gap']:g} s on average between requests. One visitor alone: the ratio is "
+            "to the floor with one visitor alone too. A visitor claims a number, then "
+            f"keeps it with heartbeats and page views ({result['per_visitor'] - 1} requests) "
+            "before a new visitor takes its place, as long as the pool has numbers for new "
+            "visitors. *Double holds*: pool numbers shown to two visitors in one phase (every "
+            "hold outlasts the phase).",
+        ]
+    )
+
+
+def render_accuracy(result: dict) -> str:
+    rows = [
+        [
+            "pool size",
+            "calls",
+            "right visit",
+            "wrong visit",
+            "source only (overflow)",
+            "unattributed",
+            "times ran out",
+            "peak in use",
+        ]
+    ]
+    for run in [*result["runs"], result["unlimited"]]:
+        size = run["pool"]
+        label = f"**{size} (suggested)**" if size == result["suggested_size"] else str(size)
+        if run is result["unlimited"]:
+            label = f"{size} (never runs out)"
+        rows.append(
+            [
+                label,
+                run["calls"],
+                f"{run['right_pct']} %",
+                f"{run['wrong_pct']} %",
+                f"{run['source_only_pct']} %",
+                f"{run['unattributed_pct']} %",
+                run["times_ran_out"],
+                run["peak_in_use"],
+            ]
+        )
+    unlimited = result["unlimited"]
+    return "\n".join(
+        [
+            f"Measured {result['when']}: {result['visitors']:,} visitors in a day, "
+            f"{round(result['call_share'] * 100)} % of them calling, holds of "
+            f"{result['hold_minutes']} minutes, heartbeats every "
+            f"{result['heartbeat_seconds']} s, pool backend: {result['backend']}. The admin "
+            f"suggested **{result['suggested_size']} numbers** from the day's traffic (peak "
+            f"demand {unlimited['peak_demand']} visits at once).",
+            "",
+            _table(rows),
+            "",
+            f"Calls made after the caller's hold had ended: {unlimited['calls_after_hold']} of "
+            f"{unlimited['calls']} (they can only be attributed if nobody took the number since).",
+        ]
+    )
+
+
 RENDER = {
     "load": render_load,
     "scale": render_scale,
     "webhooks": render_webhooks,
     "profile": render_profile,
     "api": render_api,
+    "dni": render_dni,
+    "accuracy": render_accuracy,
 }
 
 

@@ -1,5 +1,7 @@
+import json
+
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -51,9 +53,29 @@ def floor_b(request):
     return HttpResponse(FIXED_TWIML, content_type="text/xml")
 
 
+# What the number endpoint answers a visitor, as a fixed document.
+FIXED_VISIT = {
+    "visitor": "v_0123456789abcdefghijkl",
+    "swaps": [{"target": "+15125550100", "number": "+15125550177"}],
+    "heartbeat": 60,
+    "cookie_days": 90,
+    "first": {"page": "https://www.example.com/", "referrer": "", "at": 1764750000},
+}
+
+
+@csrf_exempt
+@require_POST
+def dni_floor(request):
+    """The least a Django view can do for the website script: read its JSON body and answer
+    a fixed JSON document."""
+    json.loads(request.body)
+    return JsonResponse(FIXED_VISIT)
+
+
 urlpatterns = [
     path("bench/floor/", floor),
     path("bench/write-floor/", write_floor),
     path("bench/floor-b/", floor_b),
+    path("bench/dni-floor/", dni_floor),
     *app_urlpatterns,
 ]

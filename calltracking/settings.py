@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "jobs",
     "integrations",
     "signin",
+    "attribution",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,17 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
 # Checking X-Twilio-Signature is on in every mode. Turning it off lets anyone on the internet
 # write call logs; it exists only for a local tunnel you fully control.
 TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)
+
+# Website attribution (the number-swapping script). Where live holds of pool numbers and the
+# endpoint's rate-limit counters are kept: "database" (the default) or "redis" (DNI_REDIS_URL).
+DNI_BACKEND = env.str("DNI_BACKEND", default="database")
+if DNI_BACKEND not in ("database", "redis"):
+    raise environ.ImproperlyConfigured("DNI_BACKEND must be database or redis")
+DNI_REDIS_URL = env.str("DNI_REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Requests per minute one client (one address) may make to the number endpoint.
+DNI_RATE_LIMIT = env.int("DNI_RATE_LIMIT", default=120)
+# Seconds between the script's heartbeats while a page stays open.
+DNI_HEARTBEAT_SECONDS = env.int("DNI_HEARTBEAT_SECONDS", default=60)
 
 # Region used to read phone numbers typed without a country code, e.g. "(512) 555-0100".
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")

@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from attribution import demo
 from signin.forms import ThrottledAdminLoginForm
 
 admin.site.login_form = ThrottledAdminLoginForm
@@ -27,4 +28,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("twilio/", include("whisper.urls")),
     path("api/", include("api.urls")),
+    path("dni/", include("attribution.urls")),
+    path("demo/site/", demo.site, name="demo-site"),
 ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PLACEHOLDERS = ("campaign", "city", "state", "country", "location")
+PLACEHOLDERS = ("campaign", "city", "state", "country", "location", "source", "keyword")
+# Website attribution's placeholders: the call's source and the visit's search keyword.
+SOURCE_PLACEHOLDERS = ("{source}", "{keyword}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 # Twilio sends two-letter codes; a voice reads "TX" as "T X", so name the place instead.
@@ -130,12 +132,23 @@ def announcement(
     announce_location: bool,
     template: str,
     accept_digit: str,
+    source: str = "",
+    keyword: str = "",
 ) -> str:
-    """Build the whisper: the campaign (and place, if allowed), then how to accept or decline."""
+    """Build the whisper: the campaign (and place, if allowed), then how to accept or decline.
+
+    `source` (a website source, e.g. "Google Ads") falls back to the campaign when unknown;
+    `keyword` (the visit's search term) to nothing."""
     if not announce_location:
         place = CallerPlace()
     if template.strip():
-        values = placeholder_values(campaign=campaign, place=place, template=template)
+        values = placeholder_values(
+            campaign=campaign,
+            place=place,
+            template=template,
+            source=source.strip() or campaign,
+            keyword=keyword.strip(),
+        )
         # A template that names nothing known at all still says where the call comes from.
         intro = _tidy(fill(template, values)) or f"Call from {campaign}"
     else:

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from tracking import hours, phones
-from tracking.announcement import CallerPlace, announcement, unknown_placeholders
+from tracking.announcement import PLACEHOLDERS, CallerPlace, announcement, unknown_placeholders
 
 # The outcomes a marketer may have to call back: the caller did not get through, or left a
 # message. (Kept as strings here: Call.Outcome is defined below.)
@@ -198,7 +198,9 @@ class Campaign(models.Model):
             errors["whisper_template"] = (
                 "Unknown placeholder "
                 + ", ".join(f"{{{name}}}" for name in unknown)
-                + ". Use {campaign}, {city}, {state}, {country} or {location}."
+                + ". Use "
+                + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS[:-1])
+                + f" or {{{PLACEHOLDERS[-1]}}}."
             )
         if self.after_hours_action == self.AfterHours.FORWARD and not self.after_hours_number:
             errors["after_hours_number"] = "Enter the number to ring outside business hours."
@@ -215,14 +217,17 @@ class Campaign(models.Model):
     def recipients(self) -> list[str]:
         return email_list(self.notify_emails)
 
-    def whisper_for(self, place: CallerPlace) -> str:
-        """The exact sentence the person answering hears for a caller from `place`."""
+    def whisper_for(self, place: CallerPlace, *, source: str = "", keyword: str = "") -> str:
+        """The exact sentence the person answering hears for a caller from `place` (and, for a
+        website's call, its source and search keyword)."""
         return announcement(
             campaign=self.name,
             place=place,
             announce_location=self.announce_location,
             template=self.whisper_template,
             accept_digit=self.accept_digit,
+            source=source,
+            keyword=keyword,
         )
 
 

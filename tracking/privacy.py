@@ -59,6 +59,17 @@ def _delete_recordings_on_twilio(call_sids: list[str], result: Result) -> list[s
     return [sid for sid in call_sids if sid not in result.failed]
 
 
+def _rows_naming_the_call() -> list[tuple[str, type]]:
+    """(column, model) of every other app's rows that point at a call by its SID (a website
+    visit's attribution, say): they follow the call to its new SID."""
+    return [
+        (relation.field.attname, relation.related_model)
+        for relation in Call._meta.related_objects
+        if relation.related_model not in (CallLeg, Recording)
+        and relation.field.target_field.name == "call_sid"
+    ]
+
+
 def calls_anonymise(*, call_sids: list[str]) -> Result:
     """Keep the calls for the reports, without anything that identifies the caller."""
     result = Result()
@@ -69,6 +80,8 @@ def calls_anonymise(*, call_sids: list[str]) -> Result:
             # The legs point at the call by its SID; the constraint is checked at commit.
             new_sid = f"{ANONYMISED_PREFIX}{uuid.uuid4().hex}"
             CallLeg.objects.filter(call_id=sid).update(call_id=new_sid, leg_sid="")
+            for column, model in _rows_naming_the_call():
+                model._base_manager.filter(**{column: sid}).update(**{column: new_sid})
             # Stamped, so API clients syncing changes erase their copies too (by the call's id).
             result.done += Call.objects.filter(call_sid=sid).update(
                 call_sid=new_sid, updated_at=timezone.now(), **PERSONAL

@@ -7,6 +7,7 @@ facts are recorded once (the first report wins) and the outcome is re-derived fr
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -58,6 +59,17 @@ def _fit(model: type[models.Model], field: str, value: str) -> str:
     return value[: model._meta.get_field(field).max_length]
 
 
+# Statements other apps write with a call's start (a website visit's attribution), each built
+# from the call row about to be inserted; run with it, in one round trip on PostgreSQL.
+StartWriter = Callable[[Call], "sql.Statement | None"]
+_start_writers: list[StartWriter] = []
+
+
+def register_start_writer(writer: StartWriter) -> None:
+    if writer not in _start_writers:
+        _start_writers.append(writer)
+
+
 def call_start(
     *,
     call: IncomingCall,
@@ -107,8 +119,10 @@ def call_start(
     # replay) of a start that failed between the two inserts inserts what is missing, and
     # nothing reaches a leg before the webhook answers. A listener's job (tracking.outbox) is
     # written with the call or not at all (then in a transaction); a retry writes it again,
-    # and the listener makes one event of it.
-    writes = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else [])]
+    # and the listener makes one event of it. Other apps' statements (a website visit's
+    # attribution) go with the call's own.
+    extra = [statement for writer in _start_writers if (statement := writer(row))]
+    writes = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else []), *extra]
     _run_with_jobs(writes, outbox.jobs(sid, outbox.STARTED))
 
 

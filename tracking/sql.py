@@ -126,6 +126,22 @@ def update(row: models.Model, names: Iterable[str]) -> Statement:
     return Statement(sql, [*_db_values(fields, row, False), row.pk])
 
 
+def insert_selected(
+    model: type[models.Model], names: Sequence[str], rows: models.QuerySet
+) -> Statement:
+    """INSERT into `model`'s fields `names` of what the query `rows` selects (its columns in
+    the same order), skipping each row a unique constraint already holds: a row computed from
+    other tables by the database, in the same round trip as the statements run with it."""
+    meta = model._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    select, params = rows.query.get_compiler(connection=connection).as_sql()
+    # The SELECT always has a WHERE clause, which SQLite needs to read ON CONFLICT as such.
+    return Statement(
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) {select} ON CONFLICT DO NOTHING",
+        list(params),
+    )
+
+
 def run(statements: Sequence[Statement]) -> None:
     """Run the statements in order; on PostgreSQL as one statement (one round trip), whose
     parts all succeed or all fail. Elsewhere, atomic only inside the caller's transaction."""

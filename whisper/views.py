@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
+from attribution.calls import whisper_facts
 from tracking import events, routing
 from tracking.announcement import CallerPlace, announcement
 from tracking.models import DEFAULT_ACCEPT_DIGIT, CallLeg, Recording
@@ -308,7 +309,7 @@ def screen(request: HttpRequest) -> HttpResponse:
     return _screen(
         request,
         parent_sid,
-        words=campaign.whisper_for(call.place),
+        words=campaign.whisper_for(call.place, **whisper_facts(call)),
         voice=campaign.whisper_voice,
         language=campaign.whisper_language,
     )

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from attribution import services as pools
+from attribution.models import Source
 from tracking import phones, provisioning
 from tracking.models import Campaign, TrackingNumber
 
@@ -68,9 +70,26 @@ class BuyForm(forms.Form):
         error_messages={"required": "Choose the campaign the numbers are for."},
     )
 
+    pool = forms.ModelChoiceField(
+        queryset=Source.objects.select_related("website"),
+        required=False,
+        label="Into the pool of",
+        empty_label="No website pool",
+        help_text="A website source whose visitors each see one number of its pool.",
+    )
+
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone_numbers"].choices = choices
+
+    def clean(self) -> dict:
+        data = super().clean()
+        pool, campaign = data.get("pool"), data.get("campaign")
+        if pool is not None and campaign is not None and pool.campaign_id != campaign.pk:
+            raise ValidationError(
+                f"The pool's calls go to “{pool.campaign}”: choose that campaign."
+            )
+        return data
 
     def clean_phone_numbers(self) -> list[str]:
         try:
@@ -162,7 +181,8 @@ class NumberProvisioningMixin:
                     kind=search_form.cleaned_data["kind"],
                 )
                 context["buy_form"] = BuyForm(
-                    choices=[(n.phone_number, _result_label(n)) for n in found]
+                    choices=[(n.phone_number, _result_label(n)) for n in found],
+                    initial={"pool": request.GET.get("pool", "")[:20]},
                 )
         return self._render(request, "buy_numbers.html", **context)
 
@@ -180,6 +200,8 @@ class NumberProvisioningMixin:
                 messages.error(request, error.message)
             else:
                 bought += 1
+                if form.cleaned_data["pool"] is not None:
+                    pools.pool_add(source=form.cleaned_data["pool"], number=number)
                 self.log_addition(request, number, [{"added": {}}])
                 messages.success(
                     request,

@@ -4,7 +4,9 @@ By default old calls are anonymised: whatever could lead back to the caller goes
 place, the Twilio SIDs of the call and its legs, which Twilio maps back to the caller, and the
 voicemails and recordings with their transcriptions, deleted on Twilio too); what the reports
 count stays (campaign, number, times, durations, outcome, each destination's result). --delete
-removes the calls altogether. Spooled call events that could never be written go too.
+removes the calls altogether. Spooled call events that could never be written go too. Website
+visitors not seen in the period are deleted with their visits, and old calls' attributions lose
+click ids and the GA client id (attribution.retention).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from attribution import retention
 from tracking import events
 from tracking.models import Call
 from tracking.privacy import ANONYMISED_PREFIX, calls_anonymise, calls_delete
@@ -48,12 +51,16 @@ class Command(BaseCommand):
         action = "delete" if delete else "anonymise"
         if dry_run:
             self.stdout.write(f"would {action} {old.count()} calls older than {days} days")
+            visitors = retention.old_visitors(cutoff).count()
+            self.stdout.write(f"would delete {visitors} website visitors not seen since")
             return
         done, failed = 0, set()
         # In batches, so a large backlog never holds a long lock on the call table.
         while sids := list(
             old.exclude(call_sid__in=failed).order_by().values_list("call_sid", flat=True)[:BATCH]
         ):
+            if not delete:
+                retention.attributions_anonymise(call_sids=sids)
             result = (calls_delete if delete else calls_anonymise)(call_sids=sids)
             done += result.done
             failed.update(result.failed)
@@ -61,6 +68,8 @@ class Command(BaseCommand):
                 self.stderr.write(error)
         done_word = "deleted" if delete else "anonymised"
         self.stdout.write(f"{done_word} {done} calls older than {days} days")
+        visitors = retention.visitors_delete(cutoff=cutoff)
+        self.stdout.write(f"deleted {visitors} website visitors not seen since, with their visits")
         removed = events.purge_unwritable(older_than=cutoff)
         if removed:
             self.stdout.write(f"removed {removed} spooled events that could not be written")

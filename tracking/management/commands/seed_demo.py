@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from attribution import demo_data
 from tracking import hours, phones
 from tracking.models import (
     LEG_OUTCOMES,
@@ -228,9 +229,13 @@ class Command(BaseCommand):
         until = demo_end()
         numbers = create_campaigns(until)
         self.stdout.write(f"{len(CAMPAIGNS)} campaigns, {len(numbers)} tracking numbers.")
+        # A website's visits; the calls some visitors made count in --calls.
+        website = demo_data.create_website()
+        visits = min(2000, max(50, calls // 5))
+        planned = demo_data.seed_visits(website, random.Random(seed), until=until, visits=visits)
         generator = CallGenerator(random.Random(seed), numbers, until=until)
         created = 0
-        for batch in generator.batches(calls, BATCH):
+        for batch in generator.batches(max(0, calls - len(planned)), BATCH):
             with transaction.atomic():
                 insert(Call, batch.calls)
                 insert(CallLeg, batch.legs)
@@ -238,6 +243,16 @@ class Command(BaseCommand):
             created += len(batch.calls)
             if created % 50_000 < BATCH or created == calls:
                 self.stdout.write(f"  {created:,} / {calls:,} calls")
+        with transaction.atomic():
+            website_calls = [generator.call(number, at) for number, at in planned]
+            insert(Call, [call for call, _, _ in website_calls])
+            insert(CallLeg, [leg for _, legs, _ in website_calls for leg in legs])
+            insert(Recording, [recording for *_, recording in website_calls if recording])
+            for call, _, _ in website_calls:
+                demo_data.attribute(call)
+        self.stdout.write(
+            f"Website “{website.name}”: {visits:,} visits, {len(planned):,} of the calls."
+        )
         self.stdout.write(self.style.SUCCESS(summary(generator.outcomes)))
 
 
@@ -415,15 +430,18 @@ class CallGenerator:
     def sid(self, prefix: str) -> str:
         return f"{prefix}{self.rng.getrandbits(128):032x}"
 
-    def call(self) -> tuple[Call, list[CallLeg], Recording | None]:
+    def call(
+        self, number: TrackingNumber | None = None, at: datetime | None = None
+    ) -> tuple[Call, list[CallLeg], Recording | None]:
+        """A call to a random number at a random time, or to `number` at `at`."""
         rng = self.rng
-        unmatched = rng.random() < UNMATCHED_SHARE
-        number = None if unmatched else rng.choices(self.numbers, self.number_weights)[0]
+        if number is None and rng.random() >= UNMATCHED_SHARE:
+            number = rng.choices(self.numbers, self.number_weights)[0]
         route = None if number is None else self.routes[number.campaign_id]
         call = Call(
             call_sid=self.sid("CA"),
             # In the campaign's own time: its callers keep its hours, not UTC's.
-            started_at=self._started_at(route.time_zone if route else UNMATCHED_TIME_ZONE),
+            started_at=at or self._started_at(route.time_zone if route else UNMATCHED_TIME_ZONE),
             call_status="completed",
             **self._caller(),
         )

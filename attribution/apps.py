@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+class AttributionConfig(AppConfig):
+    name = "attribution"
+    verbose_name = "Website attribution"
+
+    def ready(self) -> None:
+        from attribution import calls, visits
+        from attribution.models import Source, SourceNumber, Website
+        from tracking import services
+        from tracking.models import TrackingNumber
+
+        # A call's attribution is written in the same statement as the call's start.
+        services.register_start_writer(calls.attribution_statement)
+
+        # The number endpoint keeps websites' settings for a few seconds; a change made in this
+        # process reaches it at once.
+        def forget(**kwargs) -> None:
+            visits.forget_configs()
+
+        for model in (Website, Source, SourceNumber, TrackingNumber):
+            post_save.connect(
+                forget, sender=model, weak=False, dispatch_uid=f"dni-s-{model.__name__}"
+            )
+            post_delete.connect(
+                forget, sender=model, weak=False, dispatch_uid=f"dni-d-{model.__name__}"
+            )

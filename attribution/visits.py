@@ -1,0 +1,367 @@
+"""What the number endpoint does for one request of the script: record the visit, and give the
+visitor the number their source shows.
+
+1. The visitor is found by the key in their cookie (within this website only), else created.
+2. A request continues the visitor's session unless the session has lapsed (no request for the
+   website's hold minutes) or the page shows a new arrival (other UTM values, a new click id,
+   another site's link): then a new visit starts, matched to the first source whose rule fits.
+   A direct return keeps the source of the visit before it (last non-direct touch).
+3. A source with one number shows it; a pool gives the visitor the number they hold, else the
+   one free longest (see `pools`), and every hold is kept as history; an exhausted pool shows
+   its overflow number for the rest of the visit, and the exhaustion is counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from attribution import matching, pools
+from attribution.models import Hold, Source, SourceNumber, Visit, Visitor, Website
+
+logger = logging.getLogger(__name__)
+
+CONFIG_SECONDS = 10.0
+MAX_PAGES = 50
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: int
+    name: str
+    rule: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    click_id: str
+    referrer_domain: str
+    number: str
+    pool: tuple[tuple[int, str], ...]
+    overflow: str
+
+    def matches(self, touch: matching.Touch) -> bool:
+        return matching.rule_matches(
+            self.rule,
+            touch,
+            utm_source=self.utm_source,
+            utm_medium=self.utm_medium,
+            utm_campaign=self.utm_campaign,
+            click_id=self.click_id,
+            referrer_domain=self.referrer_domain,
+        )
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    id: int
+    key: str
+    domains: tuple[str, ...]
+    targets: tuple[str, ...]
+    cookie_days: int
+    hold_minutes: int
+    sources: tuple[SourceConfig, ...]
+
+    def allows_origin(self, origin: str) -> bool:
+        return matching.origin_allowed(origin, list(self.domains))
+
+    def match(self, touch: matching.Touch) -> SourceConfig | None:
+        return next((source for source in self.sources if source.matches(touch)), None)
+
+    def source(self, source_id: int | None) -> SourceConfig | None:
+        return next((source for source in self.sources if source.id == source_id), None)
+
+
+def _load(key: str) -> SiteConfig | None:
+    website = Website.objects.filter(key=key, is_active=True).first()
+    if website is None:
+        return None
+    numbers: dict[int, list[SourceNumber]] = {}
+    for row in SourceNumber.objects.filter(
+        source__website=website, number__is_active=True
+    ).select_related("number"):
+        numbers.setdefault(row.source_id, []).append(row)
+
+    def with_role(source: Source, role: str) -> list[SourceNumber]:
+        return sorted(
+            (row for row in numbers.get(source.pk, []) if row.role == role),
+            key=lambda row: row.number_id,
+        )
+
+    sources = []
+    for source in website.sources.all():
+        single = with_role(source, SourceNumber.Role.NUMBER)
+        overflow = with_role(source, SourceNumber.Role.OVERFLOW)
+        sources.append(
+            SourceConfig(
+                id=source.pk,
+                name=source.name,
+                rule=source.rule,
+                utm_source=source.utm_source,
+                utm_medium=source.utm_medium,
+                utm_campaign=source.utm_campaign,
+                click_id=source.click_id,
+                referrer_domain=source.referrer_domain,
+                number=single[0].number.phone_number if single else "",
+                pool=tuple(
+                    (row.number_id, row.number.phone_number)
+                    for row in with_role(source, SourceNumber.Role.POOL)
+                ),
+                overflow=overflow[0].number.phone_number if overflow else "",
+            )
+        )
+    return SiteConfig(
+        id=website.pk,
+        key=website.key,
+        domains=tuple(website.domain_list),
+        targets=tuple(website.target_list),
+        cookie_days=website.cookie_days,
+        hold_minutes=website.hold_minutes,
+        sources=tuple(sources),
+    )
+
+
+# Each process keeps a website's settings for a few seconds: the script asks for every page
+# view and heartbeat, the settings change rarely (and saving them empties this in the process
+# that saved; others follow within CONFIG_SECONDS).
+_configs: dict[str, tuple[float, SiteConfig | None]] = {}
+
+
+def site_config(key: str) -> SiteConfig | None:
+    now = time.monotonic()
+    cached = _configs.get(key)
+    if cached is not None and now - cached[0] < CONFIG_SECONDS:
+        return cached[1]
+    config = _load(key)
+    if len(_configs) > 1000:
+        _configs.clear()
+    _configs[key] = (now, config)
+    return config
+
+
+_all_domains: list[tuple[float, list[str]]] = []
+
+
+def origin_of_some_website(origin: str) -> bool:
+    now = time.monotonic()
+    if not _all_domains or now - _all_domains[0][0] >= CONFIG_SECONDS:
+        domains = [
+            domain
+            for website in Website.objects.filter(is_active=True).only("domains")
+            for domain in website.domain_list
+        ]
+        _all_domains[:] = [(now, domains)]
+    return matching.origin_allowed(origin, _all_domains[0][1])
+
+
+def forget_configs() -> None:
+    _configs.clear()
+    _all_domains.clear()
+
+
+@dataclass(frozen=True)
+class FirstTouch:
+    page: str
+    referrer: str
+    at: datetime
+
+
+def _visit_fields(touch: matching.Touch, ga: str) -> dict[str, Any]:
+    return {
+        "landing_page": touch.page,
+        "landing_path": matching.path_of(touch.page),
+        "referrer": touch.referrer,
+        **{name: touch.utm.get(name, "") for name in matching.UTM_NAMES},
+        **{name: touch.click_ids.get(name, "") for name in matching.CLICK_IDS},
+        "ga_client_id": ga,
+    }
+
+
+def _new_arrival(touch: matching.Touch, visit: Visit) -> bool:
+    """Whether `touch` is another arrival than the one that began `visit`."""
+    if not touch.is_campaign():
+        return False
+    before = visit.touch
+    site = matching.host_of(touch.page)
+    return (
+        touch.utm != {k: v for k, v in before.utm.items() if v}
+        or touch.click_ids != before.click_ids
+        or touch.external_referrer(site) != before.external_referrer(site)
+    )
+
+
+# One transaction: the request's few writes reach the disk in one commit, not one each.
+@transaction.atomic
+def record(
+    *,
+    site: SiteConfig,
+    visitor_key: str,
+    page: str,
+    referrer: str,
+    ga: str,
+    first: FirstTouch | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Record one request of the script and answer it (see the module's docstring)."""
+    touch = matching.Touch.of(page, referrer)
+    hold = timedelta(minutes=site.hold_minutes)
+    visitor = None
+    if visitor_key:
+        visitor = (
+            Visitor.objects.select_related("first_visit", "last_visit")
+            .filter(website_id=site.id, key=visitor_key)
+            .first()
+        )
+    if visitor is None:
+        visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
+        if first is not None and first.page != touch.page:
+            # Known to the browser but not to us (our record expired, say): keep it as theirs.
+            earliest = now - timedelta(days=site.cookie_days)
+            at = min(max(first.at, earliest), now)
+            first_touch = matching.Touch.of(first.page, first.referrer)
+            source = site.match(first_touch)
+            visitor.first_visit = Visit.objects.create(
+                visitor=visitor,
+                source_id=source.id if source else None,
+                started_at=at,
+                last_seen_at=at,
+                pages=[matching.path_of(first_touch.page)],
+                **_visit_fields(first_touch, ga),
+            )
+
+    visit = visitor.last_visit
+    if visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit):
+        source = site.match(touch)
+        previous = visit or visitor.first_visit
+        if touch.is_direct() and previous is not None and site.source(previous.source_id):
+            source = site.source(previous.source_id)
+        visit = Visit.objects.create(
+            visitor=visitor,
+            source_id=source.id if source else None,
+            started_at=now,
+            last_seen_at=now,
+            pages=[matching.path_of(touch.page)],
+            **_visit_fields(touch, ga),
+        )
+        visitor.first_visit = visitor.first_visit or visit
+        visitor.last_visit = visit
+        visitor.last_seen_at = now
+        visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
+    else:
+        path = matching.path_of(touch.page)
+        changes = {"last_seen_at": now}
+        if path and (not visit.pages or visit.pages[-1] != path):
+            visit.pages = [*visit.pages, path][-MAX_PAGES:]
+            changes.update(pages=visit.pages, page_count=F("page_count") + 1)
+        Visit.objects.filter(pk=visit.pk).update(**changes)
+
+    number = _number(site, site.source(visit.source_id), visitor, visit, now, now + hold)
+    first_visit = visitor.first_visit or visit
+    return {
+        "visitor": visitor.key,
+        "swaps": [
+            {"target": target, "number": number}
+            for target in site.targets
+            if number and number != target
+        ],
+        "heartbeat": settings.DNI_HEARTBEAT_SECONDS,
+        "cookie_days": site.cookie_days,
+        "first": {
+            "page": first_visit.landing_page,
+            "referrer": first_visit.referrer,
+            "at": int(first_visit.started_at.timestamp()),
+        },
+    }
+
+
+def _number(
+    site: SiteConfig,
+    source: SourceConfig | None,
+    visitor: Visitor,
+    visit: Visit,
+    now: datetime,
+    until: datetime,
+) -> str:
+    if source is None:
+        return ""
+    if source.number or not source.pool:
+        return source.number or source.overflow
+    if visit.overflow:
+        return source.overflow
+    phones = dict(source.pool)
+    try:
+        taken = pools.backend().take(
+            source_id=source.id,
+            number_ids=list(phones),
+            visitor_id=visitor.pk,
+            now=now,
+            until=until,
+        )
+    except pools.Unavailable:
+        # No pool without its store: the source's overflow number, so a call still counts
+        # for the source (not an exhaustion of the pool).
+        logger.exception("Pool backend unavailable; showing the overflow number")
+        return source.overflow
+    if taken is None:
+        # Counted once per visit, however often the visit's page asks again.
+        if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
+            Source.objects.filter(pk=source.id).update(
+                exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
+            )
+        return source.overflow
+    _keep_history(taken, source, visitor, visit, now, until)
+    return phones[taken.number_id]
+
+
+def _keep_history(
+    taken: pools.Taken,
+    source: SourceConfig,
+    visitor: Visitor,
+    visit: Visit,
+    now: datetime,
+    until: datetime,
+) -> None:
+    live = Hold.objects.filter(number_id=taken.number_id, visitor=visitor, held_until__gt=now)
+    if taken.renewed and live.filter(visit=visit).update(held_until=until):
+        return
+    with transaction.atomic():
+        # A new visit of the same visitor ends the hold of the one before: a call from now on
+        # belongs to the new visit.
+        live.update(held_until=now)
+        Hold.objects.create(
+            number_id=taken.number_id,
+            source_id=source.id,
+            visitor=visitor,
+            visit=visit,
+            held_from=now,
+            held_until=until,
+        )
+    Source.objects.filter(pk=source.id, peak_in_use__lt=taken.in_use).update(
+        peak_in_use=taken.in_use
+    )
+
+
+def first_touch(value: Any, now: datetime) -> FirstTouch | None:
+    """The script's `first` (from its cookie), if it is well formed."""
+    if not isinstance(value, dict):
+        return None
+    page, referrer, at = value.get("page"), value.get("referrer", ""), value.get("at")
+    if not isinstance(page, str) or not page or not isinstance(referrer, str):
+        return None
+    if isinstance(at, bool) or not isinstance(at, int | float):
+        return None
+    try:
+        moment = datetime.fromtimestamp(at, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return FirstTouch(
+        matching.printable(page[: matching.MAX_URL]),
+        matching.printable(referrer[: matching.MAX_URL]),
+        min(moment, now),
+    )
