@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from tracking.models import Call, Recording
 from whisper import twilio_api
+from whisper.recording_audio import recording_audio_response
 
 
 class TwilioUnavailable(exceptions.APIException):
@@ -38,11 +39,4 @@ class RecordingAudioView(APIView):
             if error.not_found:
                 raise exceptions.NotFound(error.message) from None
             raise TwilioUnavailable(error.message) from None
-        response = StreamingHttpResponse(
-            media, status=media.status, content_type=media.content_type
-        )
-        for name, value in media.headers.items():
-            response[name] = value
-        response["Content-Disposition"] = f'inline; filename="{recording.recording_sid}.mp3"'
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return recording_audio_response(recording, media)

@@ -26,6 +26,7 @@ from tracking.admin.call_list import (
 from tracking.admin.display import DASH, minutes_seconds
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
+from whisper.recording_audio import recording_audio_response
 
 
 class ReadOnlyCallPartInline(admin.TabularInline):
@@ -348,14 +349,7 @@ class CallAdmin(admin.ModelAdmin):
         except twilio_api.TwilioError as error:
             status = 404 if error.not_found else 502
             return self._recording_unavailable(request, recording, error.message, status=status)
-        response = StreamingHttpResponse(
-            media, status=media.status, content_type=media.content_type
-        )
-        for name, value in media.headers.items():
-            response[name] = value
-        response["Content-Disposition"] = f'inline; filename="{recording.recording_sid}.mp3"'
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return recording_audio_response(recording, media)
 
     def _recording_unavailable(
         self,
