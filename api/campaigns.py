@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api import adminforms
 from api.errors import Conflict
+from attribution.models import Source, SourceNumber
 from tracking.models import Campaign, Destination, Holiday, OpeningHours, TrackingNumber
 
 
@@ -159,3 +160,46 @@ class NumberViewSet(AdminFormViewSet):
 
     queryset = TrackingNumber.objects.all()
     serializer_class = NumberSerializer
+
+
+class SourceNumberSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text="Keep this row (omit for a new one).")
+
+    class Meta:
+        model = SourceNumber
+        fields = ["id", "number", "role"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    """A website source: the rule that picks it, the campaign its calls follow, and the numbers
+    it shows (one number, or a pool with an optional overflow number). Writing `numbers`
+    replaces them, as a campaign's parts are replaced."""
+
+    numbers = SourceNumberSerializer(many=True, required=False)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "website",
+            "position",
+            "name",
+            "rule",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "click_id",
+            "referrer_domain",
+            "campaign",
+            "numbers",
+        ]
+
+
+@extend_schema(tags=["sources"])
+class SourceViewSet(AdminFormViewSet):
+    """Website sources (see the attribution admin): where a visit came from, and the numbers
+    its visitors see."""
+
+    queryset = Source.objects.prefetch_related("numbers").order_by("website", "position", "id")
+    serializer_class = SourceSerializer
+    inlines = {"numbers"}

@@ -7,7 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.authentication import TokenAuthentication
 from api.calls import CallViewSet
-from api.campaigns import CampaignViewSet, NumberViewSet
+from api.campaigns import CampaignViewSet, NumberViewSet, SourceViewSet
 from api.recordings import RecordingAudioView
 from api.reports import ReportView
 
@@ -15,6 +15,7 @@ router = SimpleRouter()
 router.register("calls", CallViewSet, basename="call")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("numbers", NumberViewSet, basename="number")
+router.register("sources", SourceViewSet, basename="source")
 
 # The schema describes the API, not its data: staff signed in to the admin may read it too,
 # and the docs page is for them.

@@ -22,11 +22,13 @@ def test_schema_describes_every_endpoint_and_the_token(api):
         "/api/v1/numbers/{id}/",
         "/api/v1/reports/",
         "/api/v1/recordings/{recording_sid}/audio/",
+        "/api/v1/sources/",
+        "/api/v1/sources/{id}/",
     }
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
     filters = {p["name"] for p in schema["paths"]["/api/v1/calls/"]["get"]["parameters"]}
     assert {"start", "end", "campaign", "number", "outcome", "caller_number"} <= filters
-    assert {"updated_since", "cursor", "page_size"} <= filters
+    assert {"source", "first_time_caller", "updated_since", "cursor", "page_size"} <= filters
 
 
 def test_schema_needs_a_token_or_a_staff_session(db, marketer):
