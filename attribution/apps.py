@@ -7,13 +7,16 @@ class AttributionConfig(AppConfig):
     verbose_name = "Website attribution"
 
     def ready(self) -> None:
-        from attribution import calls, visits
+        from attribution import calls, visits, webhooks
         from attribution.models import Source, SourceNumber, Website
+        from integrations import payloads
         from tracking import services
         from tracking.models import TrackingNumber
 
         # A call's attribution is written in the same statement as the call's start.
         services.register_start_writer(calls.attribution_statement)
+        # Outbound webhooks' call events carry it.
+        payloads.register_attribution(webhooks.call_attribution)
 
         # The number endpoint keeps websites' settings for a few seconds; a change made in this
         # process reaches it at once.

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.models import Endpoint, EventType
+from tests.attribution.conftest import ads, ads_campaign, organic, website  # noqa: F401 (fixtures)
 from tests.support.receiver import Receiver
 
 
