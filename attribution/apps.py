@@ -7,9 +7,10 @@ class AttributionConfig(AppConfig):
     verbose_name = "Website attribution"
 
     def ready(self) -> None:
-        from attribution import calls, visits, webhooks
+        from attribution import calls, dashboard, visits, webhooks
         from attribution.models import Source, SourceNumber, Website
         from integrations import payloads
+        from tracking import dashboard as tracking_dashboard
         from tracking import services
         from tracking.models import TrackingNumber
 
@@ -17,6 +18,8 @@ class AttributionConfig(AppConfig):
         services.register_start_writer(calls.attribution_statement)
         # Outbound webhooks' call events carry it.
         payloads.register_attribution(webhooks.call_attribution)
+        # The admin dashboard shows the top sources beside the top campaigns.
+        tracking_dashboard.register_panel(dashboard.PANEL)
 
         # The number endpoint keeps websites' settings for a few seconds; a change made in this
         # process reaches it at once.

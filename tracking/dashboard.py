@@ -33,6 +33,27 @@ WINDOWS = (7, 30)
 # A rate resting on fewer calls than this is shown, but flagged as a small sample.
 SMALL_SAMPLE = 20
 TOP_CAMPAIGNS = 5
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A table another app adds beside the top campaigns (website attribution's top sources):
+    `rows(period)` reads the last 30 days' figures, `template` shows them to users who have
+    `permission`."""
+
+    template: str
+    permission: str
+    rows: Callable[[Period], Any]
+
+
+_panels: list[Panel] = []
+
+
+def register_panel(panel: Panel) -> None:
+    if panel not in _panels:
+        _panels.append(panel)
+
+
 CALLBACKS_SHOWN = 10
 # The call-back list counts this many at most, so its count never scans a long backlog.
 CALLBACKS_COUNTED = 100
@@ -163,14 +184,18 @@ class Dashboard:
     has_calls: bool
     today_calls: int
     extra: dict[str, Any] = field(default_factory=dict)
+    panels: list[tuple[Panel, Any]] = field(default_factory=list)
 
     @property
     def callbacks_capped(self) -> bool:
         return self.callbacks_count > CALLBACKS_COUNTED - 1
 
 
-def dashboard(*, today: date | None = None) -> Dashboard:
-    """Everything the dashboard shows, as of `today` (a date in settings.TIME_ZONE)."""
+def dashboard(
+    *, today: date | None = None, allowed: Callable[[str], bool] = lambda permission: True
+) -> Dashboard:
+    """Everything the dashboard shows, as of `today` (a date in settings.TIME_ZONE), with the
+    registered panels whose permission `allowed` grants."""
     today = today or timezone.localdate(timezone=timezone.get_default_timezone())
     yesterday = today - timedelta(days=1)
     longest = max(WINDOWS)
@@ -178,7 +203,9 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     with report_queries():
         by_day = Report(span).counts_by_day()
         first_days = _first_call_days(span)
-        top = Report(Period(yesterday - timedelta(days=longest - 1), yesterday)).by_campaign()
+        top_period = Period(yesterday - timedelta(days=longest - 1), yesterday)
+        top = Report(top_period).by_campaign()
+        panels = [(p, p.rows(top_period)) for p in _panels if allowed(p.permission)]
         callbacks = list(callback_list()[:CALLBACKS_SHOWN])
         callbacks_count = callback_list().order_by()[:CALLBACKS_COUNTED].count()
         has_calls = bool(by_day) or Call.objects.exists()
@@ -208,6 +235,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         callbacks_count=callbacks_count,
         has_calls=has_calls,
         today_calls=by_day.get(today, {}).get("call_count", 0),
+        panels=panels,
     )
 
 

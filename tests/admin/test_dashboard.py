@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from attribution.models import CallAttribution, Website
 from tests.admin.conftest import make_call
 from tests.admin.html import parse, texts
 from tracking import dashboard
@@ -175,3 +176,37 @@ def test_the_dashboard_takes_the_same_queries_for_many_calls(
     # number, the app list; and SET LOCAL / savepoints on PostgreSQL.
     with django_assert_max_num_queries(20):
         assert marketer_client.get(INDEX).status_code == 200
+
+
+def test_the_top_sources_sit_beside_the_top_campaigns(marketer_client, number):
+    website = Website.objects.create(name="Plumber", domains="www.plumber.example")
+    ads = website.sources.create(
+        name="Google Ads", rule="click_id", click_id="google", campaign=number.campaign
+    )
+    organic = website.sources.create(
+        name="Organic <b>", rule="referrer", referrer_domain="google.com", campaign=number.campaign
+    )
+
+    def attributed(source, outcome, ago, **fields):
+        call = make_call(number=number, outcome=outcome, ago=ago, **fields)
+        CallAttribution.objects.create(
+            call=call, kind="visit", started_at=call.started_at, website=website, source=source
+        )
+
+    attributed(ads, Outcome.ACCEPTED, DAY)
+    attributed(ads, Outcome.ACCEPTED, 2 * DAY)
+    attributed(ads, Outcome.REJECTED, 3 * DAY)
+    attributed(ads, Outcome.NO_ANSWER, 4 * DAY)
+    attributed(organic, Outcome.ACCEPTED, 5 * DAY)
+    attributed(ads, Outcome.ACCEPTED, 31 * DAY)  # before the 30 days
+    attributed(ads, Outcome.ACCEPTED, timedelta(0))  # today: not a whole day yet
+    make_call(number=number, outcome=Outcome.ACCEPTED, ago=DAY)  # a billboard call
+
+    response = marketer_client.get(INDEX)
+
+    [table] = texts(response, "dash-sources")
+    # Source, calls, screened, accepted, acceptance; most calls first; names escaped.
+    assert table == (
+        "SourceCallsScreenedAcceptedAcceptance Google Ads 4 3 2 66.7% Organic <b> 1 1 1 100.0%"
+    )
+    assert "Organic &lt;b&gt;" in response.content.decode()

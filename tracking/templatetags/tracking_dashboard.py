@@ -18,7 +18,7 @@ def call_dashboard(context: template.Context) -> dict:
     request = context["request"]
     if not request.user.has_perm("tracking.view_call"):
         return {"shown": False}
-    board = dashboard.dashboard()
+    board = dashboard.dashboard(allowed=request.user.has_perm)
     thirty = board.windows[-1]
     chart = charts.calls_chart(
         chart_id="chart-dashboard-days",
