@@ -118,6 +118,8 @@ def test_every_page_fits_and_shows_its_key_figures(signed_in, width, screenshots
     if width == 1440:
         _above_the_fold(page, "#dash-window-30 .acceptance_rate .dash-value")
         assert page.locator("svg#chart-dashboard-days").is_visible()
+    # The demo's website sources, beside the top campaigns, within the page at either width.
+    assert page.locator("#dash-top-sources tbody tr").count() > 0
 
     # The call list: its first calls, with who called and who took it.
     page.goto("/admin/tracking/call/")
