@@ -301,6 +301,7 @@ class Destination(models.Model):
                 condition=(models.Q(phone_number="") & models.Q(agent__isnull=False))
                 | (~models.Q(phone_number="") & models.Q(agent__isnull=True)),
                 name="destination_phone_or_agent",
+                violation_error_message="Enter a phone number or choose an agent (one of the two).",
             )
         ]
 
@@ -317,8 +318,7 @@ class Destination(models.Model):
     def clean(self) -> None:
         if self.phone_number:
             self.phone_number = phones.e164_or_as_typed(self.phone_number)
-        if bool(self.phone_number) == (self.agent_id is not None):
-            raise ValidationError("Enter a phone number or choose an agent (one of the two).")
+        # One of a phone number or an agent: the constraint below says so, with its message.
 
 
 class OpeningHours(models.Model):

@@ -182,3 +182,43 @@ def test_the_simulator_rings_an_agent_leg(agent_number, ana):
         ("Front desk", R.ACCEPTED),
         ("Ben", R.PENDING),
     ]
+
+
+@pytest.mark.django_db
+def test_the_campaign_form_takes_an_agent_or_a_phone_not_neither(admin_client, number, ana):
+    from django.urls import reverse
+
+    from tests.admin.forms import campaign_form
+
+    campaign = number.campaign
+    front_desk = campaign.destinations.get()
+    url = reverse("admin:tracking_campaign_change", args=[campaign.pk])
+
+    def post(second: dict[str, str]):
+        return admin_client.post(
+            url,
+            campaign_form(
+                name=campaign.name,
+                destinations=[
+                    {
+                        "id": str(front_desk.pk),
+                        "campaign": str(campaign.pk),
+                        "order": "1",
+                        "label": "Front desk",
+                        "phone_number": front_desk.phone_number,
+                    },
+                    {"order": "2", **second},
+                ],
+                destinations_initial=1,
+            ),
+        )
+
+    response = post({"label": "Nobody", "phone_number": ""})
+    assert response.status_code == 200
+    assert "Enter a phone number or choose an agent." in response.content.decode()
+
+    assert post({"label": "Ana", "phone_number": "", "agent": str(ana.pk)}).status_code == 302
+    assert [(d.label, d.phone_number, d.agent) for d in campaign.destinations.all()] == [
+        ("Front desk", "+15125550199", None),
+        ("Ana", "", ana),
+    ]
