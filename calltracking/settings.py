@@ -221,6 +221,16 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
 # Checking X-Twilio-Signature is on in every mode. Turning it off lets anyone on the internet
 # write call logs; it exists only for a local tunnel you fully control.
 TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)
+# Agents answering in the browser (agent console): the TwiML App their Voice SDK registers
+# with, and an API key to mint their access tokens (Twilio console, API keys & tokens).
+TWILIO_TWIML_APP_SID = env.str("TWILIO_TWIML_APP_SID", default="")
+TWILIO_API_KEY = env.str("TWILIO_API_KEY", default="")
+TWILIO_API_SECRET = env.str("TWILIO_API_SECRET", default="")
+# Seconds an agent's access token lives; the console renews it before it expires.
+AGENT_TOKEN_TTL = env.int("AGENT_TOKEN_TTL", default=600)
+
+# The longest a caller waits for a campaign's CRM to say who they are, in seconds.
+CRM_LOOKUP_SECONDS = env.float("CRM_LOOKUP_SECONDS", default=1.5)
 
 # Website attribution (the number-swapping script). Where live holds of pool numbers and the
 # endpoint's rate-limit counters are kept: "database" (the default) or "redis" (DNI_REDIS_URL).

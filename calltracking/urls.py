@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from attribution import demo
 from signin.forms import ThrottledAdminLoginForm
+from whisper import console
 
 admin.site.login_form = ThrottledAdminLoginForm
 
@@ -25,6 +26,19 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon),
+    # The agent console: its page behind the admin's sign-in, its JSON endpoints 403 to others.
+    path(
+        "admin/agent-console/",
+        admin.site.admin_view(console.console_page),
+        name="agent-console",
+    ),
+    path("admin/agent-console/token/", console.token, name="agent-console-token"),
+    path(
+        "admin/agent-console/availability/",
+        console.availability,
+        name="agent-console-availability",
+    ),
+    path("admin/agent-console/calls/<str:sid>/", console.call_details, name="agent-console-call"),
     path("admin/", admin.site.urls),
     path("twilio/", include("whisper.urls")),
     path("api/", include("api.urls")),

@@ -65,3 +65,28 @@ def all_at_once(number):
     campaign.ring_strategy = Campaign.RingStrategy.SIMULTANEOUS
     campaign.save()
     return number
+
+
+@pytest.fixture
+def menu_number(number):
+    """Spring Billboard with three destinations and a menu: 1 Billing rings the owner, 2 New
+    customer (the default) rings the front desk, then sales."""
+    campaign = number.campaign
+    front_desk = campaign.destinations.get()
+    owner = campaign.destinations.create(position=1, label="Owner", phone_number="+15125550122")
+    sales = campaign.destinations.create(position=2, label="Sales", phone_number="+15125550133")
+    campaign.menu_greeting = "Thanks for calling Spring Billboard"
+    campaign.save()
+    billing = campaign.menu_options.create(key="1", label="Billing", words="billing, invoice")
+    billing.destinations.set([owner])
+    new = campaign.menu_options.create(key="2", label="New customer", is_default=True)
+    new.destinations.set([sales, front_desk])
+    return number
+
+
+@pytest.fixture
+def all_at_once_menu(menu_number):
+    campaign = menu_number.campaign
+    campaign.ring_strategy = Campaign.RingStrategy.SIMULTANEOUS
+    campaign.save()
+    return menu_number

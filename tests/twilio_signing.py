@@ -25,6 +25,8 @@ WEBHOOKS = [
     "/twilio/voice/recording/?call=CA100&to=%2B15125550100&kind=voicemail",
     "/twilio/voice/transcription/?call=CA100&to=%2B15125550100",
     "/twilio/voice/status/",
+    "/twilio/voice/menu/?call=CA100&to=%2B15125550100&try=1",
+    "/twilio/voice/agent/",
 ]
 
 

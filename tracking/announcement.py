@@ -9,9 +9,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PLACEHOLDERS = ("campaign", "city", "state", "country", "location", "source", "keyword")
+PLACEHOLDERS = (
+    "campaign",
+    "city",
+    "state",
+    "country",
+    "location",
+    "source",
+    "keyword",
+    "choice",
+    "name",
+    "history",
+    "note",
+)
 # Website attribution's placeholders: the call's source and the visit's search keyword.
 SOURCE_PLACEHOLDERS = ("{source}", "{keyword}")
+# What is known of the caller: said in the words of a proper sentence when unknown.
+CONTEXT_FALLBACKS = {
+    "choice": "no menu choice",
+    "name": "an unknown caller",
+    "history": "a first-time caller",
+    "note": "no note",
+}
+# Placeholders that need the caller's earlier calls read, which costs a query.
+HISTORY_PLACEHOLDERS = {"history"}
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 # Twilio sends two-letter codes; a voice reads "TX" as "T X", so name the place instead.
@@ -109,6 +130,32 @@ class CallerPlace:
         return ", ".join(part for part in parts if part)
 
 
+@dataclass(frozen=True)
+class CallerContext:
+    """What is known of a caller besides their place. `calls_before` None: not looked up."""
+
+    choice: str = ""
+    name: str = ""
+    note: str = ""
+    calls_before: int | None = None
+    last_taken: bool | None = None
+
+    @property
+    def history(self) -> str:
+        """ "called twice before, last call taken", or "" when this is their first call."""
+        if not self.calls_before:
+            return ""
+        times = {1: "once", 2: "twice"}.get(self.calls_before, f"{self.calls_before} times")
+        words = f"called {times} before"
+        if self.last_taken is not None:
+            words += ", last call " + ("taken" if self.last_taken else "missed")
+        return words
+
+
+def uses_history(template: str) -> bool:
+    return bool(HISTORY_PLACEHOLDERS & set(_PLACEHOLDER.findall(template)))
+
+
 def unknown_placeholders(template: str) -> list[str]:
     return sorted({name for name in _PLACEHOLDER.findall(template) if name not in PLACEHOLDERS})
 
@@ -132,29 +179,55 @@ def announcement(
     announce_location: bool,
     template: str,
     accept_digit: str,
+    context: CallerContext | None = None,
     source: str = "",
     keyword: str = "",
 ) -> str:
-    """Build the whisper: the campaign (and place, if allowed), then how to accept or decline.
+    """Build the whisper: the campaign (and place, if allowed), what is known of the caller,
+    then how to accept or decline.
 
     `source` (a website source, e.g. "Google Ads") falls back to the campaign when unknown;
     `keyword` (the visit's search term) to nothing."""
+    context = context or CallerContext()
     if not announce_location:
         place = CallerPlace()
     if template.strip():
+        known = {
+            "choice": _spoken(context.choice),
+            "name": _spoken(context.name),
+            "history": context.history,
+            "note": _spoken(context.note),
+        }
+        fallbacks = {name: CONTEXT_FALLBACKS[name] for name, value in known.items() if not value}
         values = placeholder_values(
             campaign=campaign,
             place=place,
             template=template,
             source=source.strip() or campaign,
             keyword=keyword.strip(),
+            **{name: value or CONTEXT_FALLBACKS[name] for name, value in known.items()},
         )
         # A template that names nothing known at all still says where the call comes from.
         intro = _tidy(fill(template, values)) or f"Call from {campaign}"
+        for phrase in fallbacks.values():
+            # "No note." where a sentence starts, "no note" inside one.
+            intro = re.sub(
+                rf"(^|[.!?]\s+){re.escape(phrase)}",
+                lambda m, phrase=phrase: m.group(1) + phrase.capitalize(),
+                intro,
+            )
     else:
         intro = f"Call from {campaign}"
+        if context.choice:
+            intro += f", caller chose {_spoken(context.choice)}"
         if place.spoken:
             intro += f", caller in {place.spoken}"
+        if context.name:
+            intro = intro.rstrip(".!? ") + f". The caller is {_spoken(context.name)}"
+            if context.note:
+                intro += f": {_spoken(context.note)}"
+        elif context.note:
+            intro = intro.rstrip(".!? ") + f". Note: {_spoken(context.note)}"
     intro = intro.rstrip(".!? ") + "."
     return f"{intro} Press {_spoken_key(accept_digit)} to accept, or any other key to decline."
 
@@ -218,6 +291,11 @@ def fill(template: str, values: dict[str, str]) -> str:
 def drops_words(template: str, values: dict[str, str]) -> list[str]:
     """The placeholders of `template` that are empty for `values`: words the callee won't hear."""
     return sorted({name for name in _PLACEHOLDER.findall(template) if not values.get(name, "")})
+
+
+def _spoken(value: str) -> str:
+    # A caller's name or a CRM's note is read out mid-sentence: no line breaks or trailing stop.
+    return re.sub(r"\s+", " ", value).strip().rstrip(".!?;: ")
 
 
 def _spoken_key(digit: str) -> str:

@@ -42,6 +42,7 @@ _sequence = itertools.count()
 # Every event a webhook reports, and the idempotent service that writes it.
 SERVICES: dict[str, Callable[..., Call | None]] = {
     "start": services.call_start,
+    "menu_chosen": services.menu_chosen,
     "whispered": services.leg_whispered,
     "decided": services.leg_decided,
     "leg_ended": services.leg_ended,

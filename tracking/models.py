@@ -7,8 +7,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator, validat
 from django.db import models
 from django.utils import timezone
 
+from crm import signing as crm_signing
 from tracking import hours, phones
-from tracking.announcement import PLACEHOLDERS, CallerPlace, announcement, unknown_placeholders
+from tracking.announcement import (
+    PLACEHOLDERS,
+    CallerContext,
+    CallerPlace,
+    announcement,
+    unknown_placeholders,
+)
 
 # The outcomes a marketer may have to call back: the caller did not get through, or left a
 # message. (Kept as strings here: Call.Outcome is defined below.)
@@ -77,7 +84,9 @@ class Campaign(models.Model):
         help_text=(
             "What the person answering hears before deciding. Leave empty for "
             "“Call from {campaign}, caller in {location}.” Placeholders: {campaign}, {city}, "
-            "{state}, {country}, {location}. The key prompt is always added after it."
+            "{state}, {country}, {location}; what is known of the caller: {choice} (the menu "
+            "option), {name}, {history} (how often they called before and whether their last "
+            "call was taken), {note} (from your CRM). The key prompt is always added after it."
         ),
     )
     accept_digit = models.CharField(
@@ -179,6 +188,37 @@ class Campaign(models.Model):
         default=False,
         help_text="Ask Twilio for the caller's name (CNAM). Twilio charges per lookup.",
     )
+    crm_url = models.URLField(
+        "CRM lookup URL",
+        blank=True,
+        help_text=(
+            "Your endpoint that tells what you know of a caller, by caller ID (see the README). "
+            "Asked as each call comes in; an answer later than 1.5 s is not waited for."
+        ),
+    )
+    crm_secret = models.CharField(
+        "CRM signing secret",
+        max_length=100,
+        blank=True,
+        help_text=(
+            "Requests are signed with it (Standard Webhooks, whsec_…). Left empty, one is "
+            "generated when you save: copy it to your endpoint."
+        ),
+    )
+    crm_failures = models.PositiveIntegerField(
+        "CRM lookups failed",
+        default=0,
+        help_text="Lookups that failed, timed out or answered something unreadable.",
+    )
+    menu_greeting = models.CharField(
+        "menu greeting",
+        max_length=300,
+        blank=True,
+        help_text=(
+            "Played to the caller before anything rings, followed by the menu options below "
+            "(“For Billing, press 1.”). Leave empty for no menu."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -199,8 +239,8 @@ class Campaign(models.Model):
                 "Unknown placeholder "
                 + ", ".join(f"{{{name}}}" for name in unknown)
                 + ". Use "
-                + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS[:-1])
-                + f" or {{{PLACEHOLDERS[-1]}}}."
+                + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+                + "."
             )
         if self.after_hours_action == self.AfterHours.FORWARD and not self.after_hours_number:
             errors["after_hours_number"] = "Enter the number to ring outside business hours."
@@ -210,6 +250,10 @@ class Campaign(models.Model):
         ):
             # Ringing a tracking number would loop the call back into this app.
             errors["after_hours_number"] = "This is a tracking number; enter the phone to ring."
+        if self.crm_url and not self.crm_secret:
+            self.crm_secret = crm_signing.new_secret()
+        if self.crm_secret and not crm_signing.is_valid_secret(self.crm_secret):
+            errors["crm_secret"] = "Enter a secret of the form whsec_ followed by base64."
         if errors:
             raise ValidationError(errors)
 
@@ -217,15 +261,23 @@ class Campaign(models.Model):
     def recipients(self) -> list[str]:
         return email_list(self.notify_emails)
 
-    def whisper_for(self, place: CallerPlace, *, source: str = "", keyword: str = "") -> str:
-        """The exact sentence the person answering hears for a caller from `place` (and, for a
-        website's call, its source and search keyword)."""
+    def whisper_for(
+        self,
+        place: CallerPlace,
+        context: CallerContext | None = None,
+        *,
+        source: str = "",
+        keyword: str = "",
+    ) -> str:
+        """The exact sentence the person answering hears for a caller from `place`, with what
+        is known of the caller and, for a website's call, its source and search keyword."""
         return announcement(
             campaign=self.name,
             place=place,
             announce_location=self.announce_location,
             template=self.whisper_template,
             accept_digit=self.accept_digit,
+            context=context,
             source=source,
             keyword=keyword,
         )
@@ -239,18 +291,44 @@ class Destination(models.Model):
     label = models.CharField(max_length=60, help_text="e.g. “Front desk”, “Owner's mobile”.")
     phone_number = models.CharField(
         max_length=20,
+        blank=True,
         validators=[phones.validate_phone_number],
         help_text="In any format; stored with its country code, e.g. +15125550199.",
+    )
+    agent = models.ForeignKey(
+        "tracking.Agent",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="destinations",
+        help_text="Or an agent, rung in the browser (agent console) instead of a phone.",
     )
 
     class Meta:
         ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(phone_number="") & models.Q(agent__isnull=False))
+                | (~models.Q(phone_number="") & models.Q(agent__isnull=True)),
+                name="destination_phone_or_agent",
+                violation_error_message="Enter a phone number or choose an agent (one of the two).",
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.agent_id is not None:
+            return f"{self.label} (agent)"
         return f"{self.label} ({phones.national(self.phone_number)})"
 
+    @property
+    def address(self) -> str:
+        """What the <Dial> rings: the phone number, or the agent's browser."""
+        return self.agent.address if self.agent_id is not None else self.phone_number
+
     def clean(self) -> None:
-        self.phone_number = phones.e164_or_as_typed(self.phone_number)
+        if self.phone_number:
+            self.phone_number = phones.e164_or_as_typed(self.phone_number)
+        # One of a phone number or an agent: the constraint below says so, with its message.
 
 
 class OpeningHours(models.Model):
@@ -410,6 +488,14 @@ class Call(models.Model):
     callback_done_at = models.DateTimeField("called back", null=True, blank=True)
     callback_done_by = models.CharField("called back by", max_length=150, blank=True)
     dial_call_sid = models.CharField("Dial call SID", max_length=64, blank=True)
+    menu_at = models.DateTimeField(
+        "menu played at", null=True, blank=True, help_text="When the caller heard the menu."
+    )
+    menu_choice = models.CharField(
+        max_length=60, blank=True, help_text="The menu option the caller chose, as it was named."
+    )
+    crm_name = models.CharField("name in the CRM", max_length=100, blank=True)
+    crm_note = models.CharField("CRM note", max_length=300, blank=True)
 
     # Facts as Twilio and the callee report them; `outcome` is derived from them all.
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
@@ -507,6 +593,15 @@ class Call(models.Model):
     @property
     def needs_callback(self) -> bool:
         return self.outcome in CALLBACK_OUTCOMES and self.callback_done_at is None
+
+    @property
+    def left_in_menu(self) -> bool:
+        """The caller hung up while hearing the menu, before choosing."""
+        return (
+            self.menu_at is not None
+            and not self.menu_choice
+            and self.outcome == Call.Outcome.ABANDONED
+        )
 
 
 class CallLeg(models.Model):
@@ -682,3 +777,8 @@ MISSED_OUTCOMES = {
     Call.Outcome.ABANDONED,
     Call.Outcome.CLOSED,
 }
+
+
+# Defined in modules of their own, registered with the app here.
+from tracking.agents import Agent  # noqa: E402, F401
+from tracking.menus import MenuOption  # noqa: E402, F401

@@ -292,11 +292,34 @@ def _destinations(report: Report, *, human: bool) -> Table:
     )
 
 
+def _menu_options(report: Report, *, human: bool) -> Table:
+    rows = [
+        Row([r["menu_choice"] or ("Hung up in the menu" if human else "")], r)
+        for r in report.by_menu_option()
+    ]
+    return Table(
+        "menu",
+        "By menu option",
+        ["Menu option"],
+        rows,
+        Row(["Total"], report.menu_total),
+        note=(
+            "Calls to campaigns with a menu, by the option the caller chose (its name at the "
+            "time of the call). Acceptance rate: accepted ÷ screened."
+            if human
+            else ""
+        ),
+        empty="No caller heard a menu in this period.",
+        figures=selectors.MENU_FIGURES,
+    )
+
+
 # Every table of the page, by the key its CSV link carries.
 TABLES: dict[str, Callable[..., Table]] = {
     "campaigns": _campaigns,
     "numbers": _numbers,
     "destinations": _destinations,
+    "menu": _menu_options,
     "days": _days,
     "places": _places,
     "hours": _hours,

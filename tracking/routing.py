@@ -15,10 +15,12 @@ from datetime import date, datetime, time
 
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.db.models import Prefetch
 
-from tracking import hours, sql
-from tracking.announcement import CallerPlace, announcement
-from tracking.models import Campaign, TrackingNumber
+from tracking import hours, menus, sql
+from tracking.announcement import CallerContext, CallerPlace, announcement
+from tracking.menus import MenuChoice
+from tracking.models import Campaign, Destination, TrackingNumber
 from tracking.services import Target
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,12 @@ class Route:
     # the campaign version they, the openings and the holidays were read at.
     destinations: tuple[Target, ...] = ()
     campaign_version: str = ""
+    # The menu played before anything rings (none: no greeting, or a number's own forward).
+    menu_greeting: str = ""
+    menu: tuple[MenuChoice, ...] = ()
+    # The campaign's CRM, asked who the caller is as the call comes in (none: not asked).
+    crm_url: str = ""
+    crm_secret: str = ""
 
     @classmethod
     def of(cls, number: TrackingNumber, known: Route | None = None) -> Route:
@@ -69,22 +77,34 @@ class Route:
         The campaign's destinations, hours and holidays are read from the database, unless
         `known` (a cached route) was built from the same version of the campaign: every change
         to one of them stamps the campaign anew (see signals), so an incoming call usually
-        needs one query, not four.
+        needs one query, not four. A campaign without a menu reads no menu options.
         """
         campaign = number.campaign
         version = campaign.updated_at.isoformat() if campaign.updated_at else ""
         if known is not None and version and known.campaign_version == version:
             destinations, openings, holidays = known.destinations, known.openings, known.holidays
+            menu = known.menu
         else:
             destinations = tuple(
-                Target(destination.label, destination.phone_number, destination.pk)
-                for destination in campaign.destinations.all()
+                Target(
+                    destination.label,
+                    destination.address,
+                    destination.pk,
+                    away=destination.agent is not None and not destination.agent.is_available,
+                )
+                for destination in _destinations_with_agents(campaign)
             )
             openings = tuple(
                 (each.weekday, each.opens.isoformat(), each.closes.isoformat())
                 for each in campaign.opening_hours.all()
             )
             holidays = tuple(holiday.date.isoformat() for holiday in campaign.holidays.all())
+            menu = ()
+            if campaign.menu_greeting:
+                menu = menus.menu_of(
+                    campaign.menu_options.prefetch_related("destinations"),
+                    [target.destination_id for target in destinations],
+                )
         if number.forward_to:
             targets = (Target(number.label or "This number's own forward", number.forward_to),)
         else:
@@ -117,6 +137,10 @@ class Route:
             after_hours_number=campaign.after_hours_number if forward_after_hours else "",
             destinations=destinations,
             campaign_version=version,
+            menu_greeting=campaign.menu_greeting if menu and not number.forward_to else "",
+            menu=menu if campaign.menu_greeting and not number.forward_to else (),
+            crm_url=campaign.crm_url if campaign.crm_secret else "",
+            crm_secret=campaign.crm_secret if campaign.crm_url else "",
         )
 
     @classmethod
@@ -125,7 +149,12 @@ class Route:
             return tuple(Target(**target) for target in data[name])
 
         return cls(
-            **{**data, "targets": targets("targets"), "destinations": targets("destinations")}
+            **{
+                **data,
+                "targets": targets("targets"),
+                "destinations": targets("destinations"),
+                "menu": tuple(MenuChoice.from_cache(choice) for choice in data.get("menu", ())),
+            }
         )
 
     @property
@@ -152,13 +181,30 @@ class Route:
             return Plan(after_hours=True, targets=(Target("After hours", self.after_hours_number),))
         return Plan(after_hours=True, targets=())
 
-    def whisper_for(self, place: CallerPlace) -> str:
+    def offers_menu(self, plan: Plan) -> bool:
+        """A menu plays before ringing, in business hours only (after hours rings nobody to
+        choose from)."""
+        return bool(self.menu) and not plan.after_hours
+
+    def menu_choice(self, key: str) -> MenuChoice | None:
+        return next((choice for choice in self.menu if choice.key == key), None)
+
+    def targets_of(self, choice: MenuChoice) -> tuple[Target, ...]:
+        """The destinations an option rings, in the campaign's ring order."""
+        return tuple(
+            self.destinations[position]
+            for position in choice.positions
+            if position < len(self.destinations)
+        )
+
+    def whisper_for(self, place: CallerPlace, context: CallerContext | None = None) -> str:
         return announcement(
             campaign=self.campaign_name,
             place=place,
             announce_location=self.announce_location,
             template=self.whisper_template,
             accept_digit=self.accept_digit,
+            context=context,
         )
 
 
@@ -253,9 +299,17 @@ def refresh_number(number: TrackingNumber) -> None:
     _remember(number.phone_number, Route.of(number) if _routable(number) else None)
 
 
+def _destinations_with_agents(campaign: Campaign):
+    if "destinations" in getattr(campaign, "_prefetched_objects_cache", {}):
+        return campaign.destinations.all()
+    return campaign.destinations.select_related("agent")
+
+
 def _with_campaign(numbers):
     return numbers.select_related("campaign").prefetch_related(
-        "campaign__destinations", "campaign__opening_hours", "campaign__holidays"
+        Prefetch("campaign__destinations", Destination.objects.select_related("agent")),
+        "campaign__opening_hours",
+        "campaign__holidays",
     )
 
 

@@ -137,6 +137,8 @@ RESULT_FIGURE = {
     Result.CANCELED: "stopped",
 }
 DESTINATION = ("label", "phone_number")
+# The figures of a menu option's row: calls that chose it, and how they were taken.
+MENU_FIGURES = ("call_count", "screened", "accepted", "acceptance_rate")
 
 
 def calls_in(period: Period, campaign: Campaign | None = None) -> QuerySet[Call]:
@@ -415,6 +417,23 @@ class Report:
                 total[name] += value
         return _destination_figures(total)
 
+    @cached_property
+    def _by_menu_option(self) -> dict[tuple, Counts]:
+        # Only calls that heard a menu; "" is the callers who hung up before choosing.
+        return _tally(grouped(self.calls.exclude(menu_at=None), "menu_choice"), 1)
+
+    def by_menu_option(self) -> list[Row]:
+        """One row per menu option chosen in the period (by its name at the time), A to Z."""
+        rows = [
+            {"menu_choice": choice, **_figures(counts)}
+            for (choice,), counts in self._by_menu_option.items()
+        ]
+        return sorted(rows, key=lambda row: (not row["menu_choice"], row["menu_choice"]))
+
+    @cached_property
+    def menu_total(self) -> Row:
+        return _figures(_add(self._by_menu_option.values()))
+
     def by_place(self, *, limit: int | None = None) -> list[Row]:
         """One row per caller country, state and city, the places with most calls first."""
         # The database orders the places, so places with as many calls keep its collation's
@@ -455,6 +474,10 @@ def by_place(
 
 def by_destination(period: Period, campaign: Campaign | None = None) -> list[Row]:
     return Report(period, campaign).by_destination()
+
+
+def by_menu_option(period: Period, campaign: Campaign | None = None) -> list[Row]:
+    return Report(period, campaign).by_menu_option()
 
 
 def totals(period: Period, campaign: Campaign | None = None) -> dict[str, Row]:

@@ -52,6 +52,8 @@ class Target:
     label: str
     phone_number: str
     destination_id: int | None = None
+    # An agent who is away: not rung, though the call's plan keeps their place.
+    away: bool = False
 
 
 def _fit(model: type[models.Model], field: str, value: str) -> str:
@@ -78,8 +80,14 @@ def call_start(
     targets: list[Target] | tuple[Target, ...] = (),
     after_hours: bool = False,
     at: datetime | None = None,
+    menu: bool = False,
+    crm_name: str = "",
+    crm_note: str = "",
 ) -> None:
     """Log a new call to the number (None: unmatched) it reached, with the phones it will ring.
+
+    `menu`: the caller hears the campaign's menu first; the phones are written once they
+    choose (`menu_chosen`).
 
     A retried webhook inserts nothing: rows are keyed by CallSid (and leg position) and
     conflicts are ignored.
@@ -101,6 +109,9 @@ def call_start(
         forwarded_to=_fit(Call, "forwarded_to", targets[0].phone_number if targets else ""),
         after_hours=after_hours,
         started_at=at or timezone.now(),
+        menu_at=(at or timezone.now()) if menu else None,
+        crm_name=_fit(Call, "crm_name", crm_name),
+        crm_note=_fit(Call, "crm_note", crm_note),
         outcome=Call.Outcome.IN_PROGRESS if number_id else Call.Outcome.UNMATCHED,
     )
     legs = [
@@ -271,6 +282,46 @@ def _best_decision(legs: list[CallLeg]) -> str:
         if decision in decisions:
             return decision
     return ""
+
+
+def menu_chosen(
+    *, sid: str, choice: str, targets: list[Target] | tuple[Target, ...], at: datetime | None = None
+) -> Call:
+    """The caller chose a menu option: it and the phones it rings are written; a retry (or a
+    second choice) changes nothing, the first choice stands."""
+    with transaction.atomic():
+        locked = _locked(sid)
+        call = locked.call
+        if not call.menu_choice and not locked.legs and targets:
+            sql.run(
+                [
+                    sql.insert_new(
+                        [
+                            CallLeg(
+                                call_id=call.call_sid,
+                                position=position,
+                                destination_id=target.destination_id,
+                                label=_fit(CallLeg, "label", target.label),
+                                phone_number=_fit(CallLeg, "phone_number", target.phone_number),
+                                started_at=call.started_at,
+                                campaign_id=call.campaign_id,
+                            )
+                            for position, target in enumerate(targets)
+                        ]
+                    )
+                ]
+            )
+        return _settle(
+            locked,
+            menu_choice=_fit(Call, "menu_choice", choice),
+            forwarded_to=_fit(Call, "forwarded_to", targets[0].phone_number if targets else ""),
+            menu_at=at or timezone.now(),
+        )
+
+
+def crm_lookup_failed(*, campaign_id: int) -> None:
+    """Count a failed CRM lookup, for the campaign's page."""
+    Campaign.objects.filter(pk=campaign_id).update(crm_failures=models.F("crm_failures") + 1)
 
 
 def leg_whispered(*, sid: str, leg: int | None, leg_sid: str, at: datetime | None = None) -> Call:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from tracking import routing
-from tracking.models import Campaign, Destination, Holiday, OpeningHours, TrackingNumber
+from tracking.models import (
+    Agent,
+    Campaign,
+    Destination,
+    Holiday,
+    MenuOption,
+    OpeningHours,
+    TrackingNumber,
+)
 
 
 @receiver(post_save, sender=Campaign)
@@ -41,10 +49,29 @@ def number_deleted(sender, instance: TrackingNumber, **kwargs) -> None:
 @receiver(post_delete, sender=OpeningHours)
 @receiver(post_save, sender=Holiday)
 @receiver(post_delete, sender=Holiday)
+@receiver(post_save, sender=MenuOption)
+@receiver(post_delete, sender=MenuOption)
 def campaign_part_changed(sender, instance, **kwargs) -> None:
     # Destinations, hours and holidays are part of every route of their campaign. Stamping
     # the campaign anew tells every cached route that its copy of them is out of date.
     Campaign.objects.filter(pk=instance.campaign_id).update(updated_at=timezone.now())
     campaign = Campaign.objects.filter(pk=instance.campaign_id).first()
     if campaign is not None:
+        routing.refresh_campaign(campaign)
+
+
+@receiver(m2m_changed, sender=MenuOption.destinations.through)
+def menu_destinations_changed(sender, instance, action: str, **kwargs) -> None:
+    if action.startswith("post_") and isinstance(instance, MenuOption):
+        campaign_part_changed(sender, instance)
+
+
+@receiver(post_save, sender=Agent)
+@receiver(post_delete, sender=Agent)
+def agent_changed(sender, instance: Agent, **kwargs) -> None:
+    # An agent's availability is part of the routes of every campaign that rings them.
+    campaigns = Campaign.objects.filter(destinations__agent_id=instance.pk).distinct()
+    for campaign in campaigns:
+        Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now())
+        campaign.refresh_from_db(fields=["updated_at"])
         routing.refresh_campaign(campaign)

@@ -4,9 +4,9 @@ It makes the requests Twilio makes during a call, signed as Twilio signs them, a
 TwiML the app answers with, verb by verb, as docs/twilio-voice.md describes Twilio doing it:
 
 1. the incoming call on the caller's (parent) leg, to the number's Voice URL;
-2. a <Dial>: its <Number>s ring (several ring at once); each phone that picks up gets its own
-   (child) leg, which requests its <Number url>, hears the whisper and answers its <Gather> (or
-   not); each phone's <Number statusCallback> is told how its leg ended;
+2. a <Dial>: its <Number>s and <Client>s (agents' browsers) ring (several ring at once); each
+   that picks up gets its own (child) leg, which requests its `url`, hears the whisper and
+   answers its <Gather> (or not); each one's `statusCallback` is told how its leg ended;
 3. an empty document bridges a leg to the caller (the first to be bridged wins: Twilio hangs up
    the others), <Hangup/> ends that leg unbridged;
 4. the <Dial action> on the parent leg, whose TwiML the caller hears: another <Dial>, a voicemail
@@ -61,6 +61,8 @@ DEFAULT_TRANSCRIPTION = (
 )
 
 _SPOKEN_KEYS = {"star": "*", "pound": "#", "hash": "#"}
+# A caller's answer to a menu: hang up while hearing it.
+HANG_UP = "hang-up"
 _ACCEPT_PROMPT = re.compile(r"\bpress (\w+) to accept", re.IGNORECASE)
 
 
@@ -90,6 +92,9 @@ class SimulatedCall:
     answers: tuple[str, ...] = ()
     message_seconds: int = DEFAULT_MESSAGE_SECONDS
     transcription_text: str = DEFAULT_TRANSCRIPTION
+    # What the caller answers each menu they hear, in order: a key, words said (e.g.
+    # "say:billing"), HANG_UP, or nothing (they wait); past the last, they wait.
+    presses: tuple[str, ...] = ()
 
     def answer_for(self, index: int) -> str:
         """What the `index`th phone rung (from 0) does."""
@@ -219,7 +224,17 @@ def _is_local(host: str | None) -> bool:
         return False
 
 
+def _destination(noun: ET.Element) -> str:
+    """A <Number>'s phone number, or a <Client>'s identity as `client:identity`."""
+    if noun.tag == "Client":
+        return "client:" + " ".join((noun.findtext("Identity") or noun.text or "").split())
+    return _words(noun)
+
+
 def _dialable(destination: str) -> bool:
+    if destination.startswith("client:"):
+        # A browser: Twilio rings it if the identity is registered, which the simulator assumes.
+        return len(destination) > len("client:")
     try:
         return phonenumbers.is_possible_number(phonenumbers.parse(destination, None))
     except phonenumbers.NumberParseException:
@@ -328,6 +343,7 @@ class Simulator:
         self.call = call
         self.clock = 0
         self.rung = 0
+        self.menus_heard = 0
         self.transcript = Transcript(call_sid=new_sid())
         where = ", ".join(p for p in (call.city, call.state, call.zip, call.country) if p)
         if call.answers and len(call.answers) > 1:
@@ -399,12 +415,42 @@ class Simulator:
                 followed = self._dial(verb, url)
             elif verb.tag == "Record":
                 followed = self._record(verb, url)
+            elif verb.tag == "Gather":
+                followed = self._caller_gather(verb, url)
             else:
                 self._say(f"  (the simulator does not play <{verb.tag}>; skipped)")
             if followed is not None:
                 # Verbs after a <Dial> or <Record> with an action are never reached.
                 url, next_root = followed
                 verbs, i = list(next_root), 0
+
+    def _caller_gather(self, gather: ET.Element, url: str) -> tuple[str, ET.Element] | None:
+        """A menu on the caller's leg: they hear it, then press, say, wait or hang up."""
+        for nested in gather:
+            if nested.tag in ("Say", "Play"):
+                self._hear("caller", _words(nested) if nested.tag == "Say" else "[audio]")
+        presses = self.call.presses
+        answer = presses[self.menus_heard] if self.menus_heard < len(presses) else ""
+        self.menus_heard += 1
+        if answer == HANG_UP:
+            self._say("  The caller hangs up during the menu.")
+            raise _Done
+        action = urljoin(url, gather.get("action") or url)
+        params = self._parent_params("in-progress")
+        if answer.startswith("say:"):
+            params.update(SpeechResult=answer[4:], Confidence="0.9")
+            self._say(f"  The caller says “{answer[4:]}”.")
+            return action, self._twiml(action, params, f"menu: said {answer[4:]!r}")
+        if answer:
+            self.transcript.keys_pressed.append(answer)
+            self._say(f"  The caller presses {answer}.")
+            return action, self._twiml(action, {**params, "Digits": answer}, f"menu: key {answer}")
+        timeout = int(gather.get("timeout", "5"))
+        self.clock += timeout
+        self._say(f"  The caller presses nothing for {timeout} s.")
+        if gather.get("actionOnEmptyResult") == "true":
+            return action, self._twiml(action, {**params, "Digits": ""}, "menu: no key")
+        return None
 
     # Ringing the destinations.
 
@@ -419,10 +465,10 @@ class Simulator:
         4. The bridged phone and the caller talk; their leg ends.
         5. The <Dial action> is told how it went; a recorded <Dial>'s recording is reported.
         """
-        numbers = [noun for noun in dial if noun.tag == "Number"]
+        numbers = [noun for noun in dial if noun.tag in ("Number", "Client")]
         legs = [
             _Leg(
-                destination=_words(noun) if noun is not None else _words(dial),
+                destination=_destination(noun) if noun is not None else _words(dial),
                 answer=self._next_answer(),
                 sid=new_sid(),
                 number=noun,

@@ -327,6 +327,17 @@ def incoming_number_update(*, sid: str, config: VoiceConfig) -> IncomingNumber:
     return _incoming(record)
 
 
+def twiml_app_update(*, sid: str, voice_url: str) -> str:
+    """Point the agents' TwiML App at `voice_url` (what an agent's browser calling out gets);
+    returns the URL Twilio now has."""
+    api = client()
+    record = _call(
+        f"updating the TwiML App {sid}",
+        lambda: api.applications(sid).update(voice_url=voice_url, voice_method="POST"),
+    )
+    return record.voice_url or ""
+
+
 def incoming_number_release(*, sid: str) -> None:
     """Give the number back to Twilio: it stops ringing and stops being billed."""
     api = client()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
+
+from tracking.agents import client_identity
 
 # Seconds the callee has to press a key once the whisper has been read.
 WHISPER_KEY_TIMEOUT = 6
@@ -22,11 +24,13 @@ def response(twiml: VoiceResponse) -> HttpResponse:
 
 @dataclass(frozen=True)
 class Leg:
-    """One phone a <Dial> rings, with where Twilio reports on it."""
+    """One phone (or agent's browser, `client:identity`) a <Dial> rings, with where Twilio
+    reports on it. `parameters` reach a browser's Voice SDK with the call."""
 
     phone_number: str
     whisper_url: str
     status_url: str
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 def ring(
@@ -64,14 +68,22 @@ def ring(
         **recording,
     )
     for leg in legs:
-        dial.number(
-            leg.phone_number,
-            url=leg.whisper_url,
-            method="POST",
-            status_callback=leg.status_url,
-            status_callback_event="completed",
-            status_callback_method="POST",
-        )
+        callbacks = {
+            "url": leg.whisper_url,
+            "method": "POST",
+            "status_callback": leg.status_url,
+            "status_callback_event": "completed",
+            "status_callback_method": "POST",
+        }
+        identity = client_identity(leg.phone_number)
+        if identity:
+            # The agent's browser: its whisper comes from the <Client url>, as a phone's does.
+            client = dial.client(**callbacks)
+            client.identity(identity)
+            for name, value in leg.parameters.items():
+                client.parameter(name=name, value=value)
+        else:
+            dial.number(leg.phone_number, **callbacks)
     return twiml
 
 

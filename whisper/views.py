@@ -27,12 +27,12 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from attribution.calls import whisper_facts
-from tracking import events, routing
-from tracking.announcement import CallerPlace, announcement
+from tracking import caller_context, events, routing
+from tracking.announcement import CallerContext, CallerPlace, announcement
 from tracking.models import DEFAULT_ACCEPT_DIGIT, CallLeg, Recording
 from tracking.routing import Route
 from tracking.services import IncomingCall, Target
-from whisper import twiml
+from whisper import agents, twiml
 from whisper.params import TwilioParams
 from whisper.security import public_url, twilio_webhook
 
@@ -121,15 +121,20 @@ def _ring(
     positions: list[int],
     *,
     first: bool = False,
+    option: str = "",
 ) -> HttpResponse:
     def url(name: str, **extra) -> str:
         return _url(request, name, sid, route.tracking_number, **extra)
 
+    # The menu option chosen travels with the <Dial>, for the next destination to ring.
+    chosen = {"opt": option} if option else {}
+
     legs = [
         twiml.Leg(
             phone_number=targets[position].phone_number,
-            whisper_url=url("whisper:screen", leg=position),
+            whisper_url=url("whisper:screen", leg=position, **chosen),
             status_url=url("whisper:leg-status", leg=position),
+            parameters=agents.call_parameters(sid, route, targets[position], option),
         )
         for position in positions
     ]
@@ -140,7 +145,10 @@ def _ring(
             legs=legs,
             ring_timeout=route.ring_timeout,
             dial_action=url(
-                "whisper:dial-done", legs=",".join(map(str, positions)), of=len(targets)
+                "whisper:dial-done",
+                legs=",".join(map(str, positions)),
+                of=len(targets),
+                **chosen,
             ),
             notice=_voice(route, notice) if notice else None,
             recording_url=url("whisper:recording", kind="conversation")
@@ -150,12 +158,37 @@ def _ring(
     )
 
 
-def _begin(request: HttpRequest, sid: str, route: Route, targets: tuple[Target, ...]):
+def _begin(
+    request: HttpRequest,
+    sid: str,
+    route: Route,
+    targets: tuple[Target, ...],
+    *,
+    option: str = "",
+) -> HttpResponse:
     """The first thing a caller hears: ringing, or (nobody to ring) voicemail."""
-    if not targets:
+    # Agents who are away keep their place in the call's plan, but are not rung.
+    reachable = [position for position, target in enumerate(targets) if not target.away]
+    if not reachable:
         return _missed(request, sid, route)
-    positions = list(range(len(targets))) if route.simultaneous else [0]
-    return _ring(request, sid, route, targets, positions, first=True)
+    positions = reachable if route.simultaneous else reachable[:1]
+    return _ring(request, sid, route, targets, positions, first=True, option=option)
+
+
+def _answer(request: HttpRequest, sid: str, route: Route, event: dict, targets) -> HttpResponse:
+    """A new call hears the campaign's menu, or rings."""
+    if event["menu"]:
+        # Imported here: the menu's own webhook builds on this module.
+        from whisper import menus
+
+        return menus.offer(request, sid, route)
+    return _begin(request, sid, route, targets)
+
+
+def _targets(request: HttpRequest, route: Route) -> tuple[Target, ...]:
+    """What the call rings: the menu option's destinations, when the caller chose one."""
+    choice = route.menu_choice(request.GET.get("opt", "")[:1]) if route.menu else None
+    return route.targets_of(choice) if choice else route.targets
 
 
 def _missed(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
@@ -183,9 +216,12 @@ def _missed(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
 
 def _after_unanswered(request: HttpRequest, sid: str, route: Route) -> HttpResponse:
     """A <Dial> ended and nobody took the call: the next destination, or voicemail."""
-    following = max(_positions(request)) + 1
-    if not route.simultaneous and following < min(_planned(request), len(route.targets)):
-        return _ring(request, sid, route, route.targets, [following])
+    targets = _targets(request, route)
+    planned = range(max(_positions(request)) + 1, min(_planned(request), len(targets)))
+    following = next((position for position in planned if not targets[position].away), None)
+    if not route.simultaneous and following is not None:
+        option = request.GET.get("opt", "")[:1] if targets is not route.targets else ""
+        return _ring(request, sid, route, targets, [following], option=option)
     return _missed(request, sid, route)
 
 
@@ -193,15 +229,17 @@ def _start_event(call: IncomingCall, route: Route | None) -> tuple[dict, tuple[T
     """What the call log needs to know of a call that has just come in, and whom it rings."""
     at = timezone.now()
     plan = route.plan(at) if route else None
+    menu = route.offers_menu(plan) if route else False
     event = {
         "call": call,
         "number_id": route.number_id if route else None,
         "campaign_id": route.campaign_id if route else None,
-        "targets": list(plan.targets) if plan else [],
+        "targets": list(plan.targets) if plan and not menu else [],
         "after_hours": plan.after_hours if plan else False,
         "at": at,
+        "menu": menu,
     }
-    return event, plan.targets if plan else ()
+    return event, plan.targets if plan and not menu else ()
 
 
 def _forward_from_cache(request: HttpRequest) -> HttpResponse:
@@ -216,7 +254,7 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
             events.put("start", event)
         if route is None:
             return twiml.response(twiml.not_in_service())
-        return _begin(request, call.sid, route, targets)
+        return _answer(request, call.sid, route, event, targets)
     except Exception:
         logger.exception("Could not route %s from the cache", request.path)
         return twiml.response(twiml.not_in_service())
@@ -228,10 +266,12 @@ def incoming(request: HttpRequest) -> HttpResponse:
     call = TwilioParams(request.POST).incoming_call()
     route = routing.route_for(call.called)
     event, targets = _start_event(call, route)
+    if route is not None:
+        event.update(caller_context.crm_facts(route, call))
     events.record("start", **event)
     if route is None:
         return twiml.response(twiml.not_in_service())
-    return _begin(request, call.sid, route, targets)
+    return _answer(request, call.sid, route, event, targets)
 
 
 @twilio_webhook(fallback=_forward_from_cache)
@@ -264,10 +304,13 @@ def _screen_from_cache(request: HttpRequest, parent_sid: str) -> HttpResponse:
     # caller's place is not known here). Without even that, screen with the default key.
     route = _cached_route(request)
     if route is not None:
+        choice = route.menu_choice(request.GET.get("opt", "")[:1])
         return _screen(
             request,
             parent_sid,
-            words=route.whisper_for(CallerPlace()),
+            words=route.whisper_for(
+                CallerPlace(), CallerContext(choice=choice.label if choice else "")
+            ),
             voice=route.voice,
             language=route.language,
         )
@@ -309,7 +352,7 @@ def screen(request: HttpRequest) -> HttpResponse:
     return _screen(
         request,
         parent_sid,
-        words=campaign.whisper_for(call.place, **whisper_facts(call)),
+        words=campaign.whisper_for(call.place, caller_context.of(call), **whisper_facts(call)),
         voice=campaign.whisper_voice,
         language=campaign.whisper_language,
     )

@@ -25,8 +25,9 @@ CAMPAIGN_FIELDS = {
     "after_hours_number": "",
     "recording_notice": "",
     "notify_emails": "",
+    "menu_greeting": "",
 }
-INLINES = ["destinations", "opening_hours", "holidays", "numbers"]
+INLINES = ["destinations", "menu_options", "opening_hours", "holidays", "numbers"]
 
 
 def rows(prefix: str, values: Iterable[dict[str, str]], initial: int = 0) -> dict[str, str]:

@@ -38,6 +38,7 @@ ROUTES = [
     ),
     ("DELETE", re.compile(API + r"/Transcriptions/(?P<sid>TR\w+)\.json$"), "delete_transcription"),
     ("GET", re.compile(r"^/v1/PhoneNumbers/Countries/(?P<country>\w+)$"), "prices"),
+    ("POST", re.compile(API + r"/Applications/(?P<sid>AP\w+)\.json$"), "update_app"),
 ]
 BYTE_RANGE = re.compile(r"bytes=(?P<first>\d*)-(?P<last>\d*)$")
 
@@ -91,6 +92,7 @@ class FakeTwilio:
     recordings: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     # Transcription SID → (its recording's SID, its text).
     transcriptions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    applications: dict[str, dict] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     next_sids: list[str] = field(default_factory=list)
@@ -257,6 +259,12 @@ class FakeTwilio:
             return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
         _apply(self.owned[sid], received.form)
         return 200, self.owned[sid]
+
+    def _update_app(self, received, *, account, sid):
+        if sid not in self.applications:
+            return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
+        _apply(self.applications[sid], received.form)
+        return 200, self.applications[sid]
 
     def _delete(self, received, *, account, sid):
         if sid not in self.owned:

@@ -255,23 +255,23 @@ def test_page_loads_nothing_from_another_host(marketer_client, reports_url, worl
     assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
 
 
-def test_page_reads_the_calls_in_three_scans_and_their_legs_in_one(
+def test_page_reads_the_calls_in_four_scans_and_their_legs_in_one(
     marketer_client, reports_url, world, django_assert_max_num_queries
 ):
     # On PostgreSQL the report's SET LOCAL tuning adds itself and a savepoint around it.
-    with django_assert_max_num_queries(14) as queries:
+    with django_assert_max_num_queries(15) as queries:
         response = marketer_client.get(reports_url, PERIOD_QUERY)
 
     assert response.status_code == 200
     control = ("SET ", "SAVEPOINT", "RELEASE SAVEPOINT")
     reads = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(control)]
     # Session, user, the user's two permission reads, the campaign menu, the campaigns and the
-    # numbers of the tables, and the four below.
-    assert len(reads) <= 11
+    # numbers of the tables, and the five below.
+    assert len(reads) <= 12
     call_queries = [q["sql"] for q in queries.captured_queries if "tracking_call" in q["sql"]]
     # By campaign and number (their tables and the totals), by hour (days and hours), by place,
-    # and the legs by destination.
-    assert len(call_queries) == 4
+    # the calls that heard a menu by option, and the legs by destination.
+    assert len(call_queries) == 5
     assert len([sql for sql in call_queries if "tracking_callleg" in sql]) == 1
 
 
@@ -356,7 +356,7 @@ def test_csv_links_carry_the_filters(marketer_client, reports_url, world):
     assert links["places"] == (
         f"?start=2026-03-02&end=2026-03-03&campaign={spring.pk}&format=csv&table=places"
     )
-    assert set(links) == {"campaigns", "numbers", "destinations", "days", "places", "hours"}
+    assert set(links) == {"campaigns", "numbers", "destinations", "menu", "days", "places", "hours"}
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, reports_url, world):

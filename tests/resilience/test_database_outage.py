@@ -25,6 +25,18 @@ campaign = Campaign.objects.create(
     missed_message="Spring Billboard will call you back.")
 campaign.destinations.create(label="Front desk", phone_number="+15125550199")
 TrackingNumber.objects.create(phone_number="+15125550100", campaign=campaign)
+support = Campaign.objects.create(name="Support line", menu_greeting="Thanks for calling")
+desk = support.destinations.create(label="Desk", phone_number="+15125550155")
+billing = support.destinations.create(position=1, label="Billing", phone_number="+15125550166")
+support.menu_options.create(key="1", label="Sales", is_default=True).destinations.set([desk])
+support.menu_options.create(key="2", label="Invoices").destinations.set([billing])
+TrackingNumber.objects.create(phone_number="+15125550101", campaign=support)
+"""
+MENU_ROWS = """
+import json
+from tracking.models import Call
+print(json.dumps(list(Call.objects.filter(call_sid__startswith="CA_M").order_by("call_sid")
+    .values("call_sid", "menu_choice", "outcome", "legs__label"))))
 """
 ROWS = """
 import json
@@ -169,4 +181,42 @@ def test_calls_ring_through_an_outage_and_are_logged_once_it_ends(stack):
             "caller_city": "AUSTIN",
             "dial_call_sid": "CA_B_CHILD",
         },
+    ]
+
+
+def test_the_menu_plays_and_routes_while_the_database_is_down(stack):
+    postgres, app, spool = stack
+    twilio = HttpTwilio(app.url, AUTH_TOKEN)
+    app.manage("refresh_routes")
+    postgres.stop()
+    try:
+        menu = twilio.twiml(
+            "/twilio/voice/",
+            {"CallSid": "CA_M1", "From": "+13125550123", "To": "+15125550101"},
+        )
+        assert menu.find("Gather").get("input") == "dtmf speech"
+        ringing = twilio.twiml(
+            menu.find("Gather").get("action"), {"CallSid": "CA_M1", "Digits": "2"}
+        )
+        number = ringing.find("Dial/Number")
+        assert number.text == "+15125550166"
+        whisper = twilio.twiml(number.get("url"), {"CallSid": "CA_M1_CHILD"})
+        assert whisper.find("Gather/Say").text.startswith(
+            "Call from Support line, caller chose Invoices."
+        )
+        assert list(_press(twilio, whisper, "CA_M1_CHILD", "1")) == []
+    finally:
+        postgres.start()
+
+    deadline = time.monotonic() + 60
+    while list(spool.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    rows = json.loads(app.manage("shell", "-c", MENU_ROWS).splitlines()[-1])
+    assert rows == [
+        {
+            "call_sid": "CA_M1",
+            "menu_choice": "Invoices",
+            "outcome": "accepted",
+            "legs__label": "Billing",
+        }
     ]

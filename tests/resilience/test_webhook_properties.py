@@ -20,6 +20,8 @@ WEBHOOKS = [
     "/twilio/voice/whisper/decide/",
     "/twilio/voice/dial-done/",
     "/twilio/voice/status/",
+    "/twilio/voice/menu/",
+    "/twilio/voice/agent/",
 ]
 TWILIO_NAMES = [
     "CallSid",
@@ -46,6 +48,8 @@ TWILIO_NAMES = [
     "SequenceNumber",
     "ErrorCode",
     "CallerCity",
+    "SpeechResult",
+    "Confidence",
 ]
 PLAUSIBLE = st.sampled_from(
     [
@@ -76,7 +80,9 @@ VALUES = st.one_of(PLAUSIBLE, st.text(max_size=50), st.text(min_size=500, max_si
 PARAMS = st.dictionaries(
     st.one_of(st.sampled_from(TWILIO_NAMES), st.text(min_size=1, max_size=20)), VALUES, max_size=14
 )
-QUERY = st.fixed_dictionaries({}, optional={"call": VALUES, "to": VALUES})
+QUERY = st.fixed_dictionaries(
+    {}, optional={"call": VALUES, "to": VALUES, "try": VALUES, "opt": VALUES}
+)
 
 HYPOTHESIS = settings(
     max_examples=200,
@@ -115,3 +121,14 @@ def test_any_unsigned_request_is_refused_and_writes_nothing(
 
     assert response.status_code == 403
     assert Call.objects.count() == 0
+
+
+@pytest.mark.django_db
+@HYPOTHESIS
+@given(params=PARAMS, query=QUERY)
+def test_any_signed_menu_answer_gets_twiml(twilio, menu_number, params, query):
+    query = {"call": "CA100", "to": "+15125550100", **query}
+    response = twilio.post(_path("/twilio/voice/menu/", query), params)
+
+    assert response.status_code == 200, response.content[:300]
+    assert ET.fromstring(response.content).tag == "Response"

@@ -30,6 +30,7 @@ CSV_COLUMNS = [
     ("Ended at", "ended_at"),
     ("Talk seconds", "talk_seconds"),
     ("Duration seconds", "duration_seconds"),
+    ("Menu choice", "menu_choice"),
 ]
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+")
 

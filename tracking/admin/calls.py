@@ -24,6 +24,7 @@ from tracking.admin.call_list import (
     PeriodsBetweenBounds,
 )
 from tracking.admin.display import DASH, minutes_seconds
+from tracking.admin.menus import menu_column
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
 from whisper.recording_audio import recording_audio_response
@@ -134,6 +135,8 @@ class CallAdmin(admin.ModelAdmin):
                 "fields": [
                     "caller_number",
                     "caller_name",
+                    "crm_name",
+                    "crm_note",
                     "caller_city",
                     "caller_state",
                     "caller_zip",
@@ -141,6 +144,7 @@ class CallAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Menu", {"fields": ["menu_at", "menu"]}),
         (
             "Whisper and answer",
             {
@@ -185,6 +189,10 @@ class CallAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         # Kept for superusers only, to honour a caller's request to erase their data.
         return request.user.is_superuser
+
+    @admin.display(description="Menu choice", ordering="menu_choice")
+    def menu(self, call: Call) -> str:
+        return menu_column(call)
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_label(self, call: Call) -> str:
@@ -238,6 +246,8 @@ class CallAdmin(admin.ModelAdmin):
         note = (
             (number.label or phones.national(number.phone_number)) if number else "Number deleted"
         )
+        if call.menu_at is not None:
+            note = f"{note} · menu: {menu_column(call)}"
         return format_html('{} <small class="cell-note">{}</small>', call.campaign.name, note)
 
     @admin.display(description="Caller", ordering="caller_number")

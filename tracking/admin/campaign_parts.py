@@ -70,7 +70,7 @@ class DestinationForm(forms.ModelForm):
 
     class Meta:
         model = Destination
-        fields = ["label", "phone_number"]
+        fields = ["label", "phone_number", "agent"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -78,7 +78,14 @@ class DestinationForm(forms.ModelForm):
             self.initial.setdefault("order", self.instance.position + 1)
 
     def clean_phone_number(self) -> str:
-        return phones.to_e164(self.cleaned_data["phone_number"])
+        number = self.cleaned_data["phone_number"]
+        return phones.to_e164(number) if number.strip() else ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "phone_number" in data and bool(data["phone_number"]) == bool(data.get("agent")):
+            self.add_error("phone_number", "Enter a phone number or choose an agent.")
+        return data
 
 
 class DestinationFormSet(forms.BaseInlineFormSet):
@@ -103,7 +110,10 @@ class DestinationFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         kept = self._kept_forms()
-        numbers = [form.cleaned_data["phone_number"] for form in kept]
+        numbers = [
+            form.cleaned_data["phone_number"] or f"agent {form.cleaned_data['agent'].pk}"
+            for form in kept
+        ]
         tracking = self.tracking_numbers | set(
             TrackingNumber.objects.filter(phone_number__in=numbers).values_list(
                 "phone_number", flat=True
@@ -119,7 +129,9 @@ class DestinationFormSet(forms.BaseInlineFormSet):
                     "the phone of a person or a desk.",
                 )
             elif number in seen:
-                form.add_error("phone_number", "This number is already a destination above.")
+                form.add_error(
+                    "phone_number", "This number or agent is already a destination above."
+                )
             seen.add(number)
         shown = sorted(
             enumerate(kept),
@@ -148,7 +160,7 @@ class DestinationInline(CampaignPartInline, admin.TabularInline):
     model = Destination
     form = DestinationForm
     formset = DestinationFormSet
-    fields = ["order", "label", "phone_number"]
+    fields = ["order", "label", "phone_number", "agent"]
     min_num = 1
     extra = 0
     verbose_name = "destination"

@@ -32,6 +32,7 @@ from tracking.admin.campaign_parts import (
     typed_tracking_numbers,
 )
 from tracking.admin.display import DASH, ActiveFilter, PhoneSearchMixin, percent
+from tracking.admin.menus import MENU_FIELDSET, MenuOptionInline
 from tracking.announcement import CallerPlace, drops_words, placeholder_values
 from tracking.models import Call, Campaign, TrackingNumber
 from tracking.selectors import Period
@@ -101,10 +102,16 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
     list_filter = [ActiveFilter]
     search_fields = ["name", "numbers__phone_number", "numbers__label"]
     search_help_text = "Campaign name, or one of its tracking numbers or labels."
-    inlines = [DestinationInline, OpeningHoursInline, HolidayInline, TrackingNumberInline]
+    inlines = [
+        DestinationInline,
+        MenuOptionInline,
+        OpeningHoursInline,
+        HolidayInline,
+        TrackingNumberInline,
+    ]
     # The list's figures are aggregated over the whole call table; count the page once, not twice.
     show_full_result_count = False
-    readonly_fields = ["whisper_preview", "created_at", "updated_at"]
+    readonly_fields = ["whisper_preview", "crm_failures", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "is_active"]}),
         (
@@ -136,6 +143,7 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
                 ],
             },
         ),
+        MENU_FIELDSET,
         (
             "When nobody answers",
             {
@@ -179,13 +187,26 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             {"fields": ["caller_name_lookup"], "classes": ["collapse"]},
         ),
         (
+            "CRM lookup",
+            {
+                "description": (
+                    "Optional. As a call comes in, your endpoint is asked what it knows of the "
+                    "caller number (a name and a short note, for the whisper and the call's "
+                    "page). The caller never waits more than 1.5 s for it; a failure only "
+                    "leaves the whisper without it, and is counted here."
+                ),
+                "fields": ["crm_url", "crm_secret", "crm_failures"],
+                "classes": ["collapse"],
+            },
+        ),
+        (
             "History",
             {"fields": ["created_at", "updated_at"], "classes": ["collapse"]},
         ),
     ]
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "voicemail_audio_url":
+        if db_field.name in ("voicemail_audio_url", "crm_url"):
             # An address typed without a scheme is fetched by Twilio: https, not http.
             kwargs["assume_scheme"] = "https"
         return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -44,6 +44,15 @@ class Command(BaseCommand):
             "gives up during the whisper.",
         )
         parser.add_argument(
+            "--press",
+            dest="presses",
+            action="append",
+            metavar="KEY",
+            help="What the caller answers the campaign's menu: a key (--press 2), words "
+            f"(--press say:billing) or {simulator.HANG_UP}; repeat it for a menu played again "
+            "(--press 7 --press 2). Without it the caller waits (the default option).",
+        )
+        parser.add_argument(
             "--talk", type=int, default=42, help="Seconds of conversation once connected."
         )
         parser.add_argument(
@@ -81,6 +90,7 @@ class Command(BaseCommand):
             talk_seconds=max(options["talk"], 0),
             message_seconds=max(options["message_seconds"], 0),
             transcription_text=options["transcription"],
+            presses=tuple(options["presses"] or ()),
         )
         try:
             if options["url"]:
@@ -114,6 +124,7 @@ class Command(BaseCommand):
             ("campaign", str(row.campaign) if row.campaign else "—"),
             ("caller", f"{row.caller_number} {row.caller_name}".strip()),
             ("location", place or "—"),
+            *([("menu choice", row.menu_choice or "none (hung up)")] if row.menu_at else []),
             ("forwarded to", row.forwarded_to or "—"),
             ("after hours", "yes" if row.after_hours else "no"),
             ("taken by", row.answered_by or "—"),
