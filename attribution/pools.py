@@ -14,6 +14,7 @@ two live visitors ever hold one number. Both pass the same tests (tests/attribut
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,9 @@ class Taken:
     # Numbers of the pool held once this claim is made (for the pool's health; a backend may
     # leave it 0 on a renewal, which never raises the peak).
     in_use: int
+    # Whether the hold's end moved: a renewal within the same step of time changes nothing,
+    # so the history need not be written again.
+    extended: bool = True
 
 
 class Pool(Protocol):
@@ -64,8 +68,15 @@ class DatabasePool:
         )
         with transaction.atomic():
             # 1. The visitor's own number, held now or since their hold ended by nobody else.
-            own = pool.filter(holder_id=visitor_id).values_list("pk", "number_id", "held_until")
+            own = (
+                pool.filter(holder_id=visitor_id)
+                .order_by()
+                .values_list("pk", "number_id", "held_until")
+            )
             for pk, number_id, held_until in own[:1]:
+                if held_until == until:
+                    # A heartbeat within the same step: the hold already lasts that long.
+                    return Taken(number_id, True, 0, extended=False)
                 # Unchanged since read: a visitor taking it over meanwhile makes this a no-op.
                 if pool.filter(pk=pk, holder_id=visitor_id, held_until=held_until).update(
                     held_until=until
@@ -119,29 +130,38 @@ class DatabasePool:
 
 
 # KEYS: the pool's sorted set (number id → held until, in ms), its holders (number id →
-# visitor id) and the visitors' numbers (visitor id → number id).
-# ARGV: now, until, visitor id, then the pool's number ids (its members, kept in step here).
+# visitor id), the visitors' numbers (visitor id → number id) and the version of the pool's
+# membership the set was last brought in step with.
+# ARGV: now, until, visitor id, the membership's version, then the pool's number ids, sent
+# only when the script answered 'sync' (the pool changed): a claim does not ship the pool.
 _TAKE = """
-local now, untl, visitor = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local wanted = {}
-for i = 4, #ARGV do
-  wanted[ARGV[i]] = true
-  redis.call('ZADD', KEYS[1], 'NX', 0, ARGV[i])
-end
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if not wanted[member] then
-    redis.call('ZREM', KEYS[1], member)
-    redis.call('HDEL', KEYS[2], member)
+local now, untl, visitor, version = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+if #ARGV > 4 then
+  local wanted = {}
+  for i = 5, #ARGV do
+    wanted[ARGV[i]] = true
+    redis.call('ZADD', KEYS[1], 'NX', 0, ARGV[i])
   end
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if not wanted[member] then
+      redis.call('ZREM', KEYS[1], member)
+      redis.call('HDEL', KEYS[2], member)
+    end
+  end
+  redis.call('SET', KEYS[4], version)
+elseif redis.call('GET', KEYS[4]) ~= version then
+  return 'sync'
 end
 local own = redis.call('HGET', KEYS[3], visitor)
 if own and redis.call('HGET', KEYS[2], own) == visitor then
   local held = redis.call('ZSCORE', KEYS[1], own)
   if held then
-    redis.call('ZADD', KEYS[1], untl, own)
+    held = tonumber(held)
     local renewed = 0
-    if tonumber(held) > now then renewed = 1 end
-    return {tonumber(own), renewed, redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')}
+    if held > now then renewed = 1 end
+    if held == untl then return {tonumber(own), renewed, 0, 0} end
+    redis.call('ZADD', KEYS[1], untl, own)
+    return {tonumber(own), renewed, redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), 1}
   end
 end
 local free = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1)
@@ -153,7 +173,7 @@ redis.call('ZADD', KEYS[1], untl, number)
 redis.call('HSET', KEYS[2], number, visitor)
 redis.call('HSET', KEYS[3], visitor, number)
 redis.call('PEXPIRE', KEYS[3], 86400000)
-return {tonumber(number), 0, redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')}
+return {tonumber(number), 0, redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), 1}
 """
 
 _ALLOW = """
@@ -175,17 +195,18 @@ class RedisPool:
         import redis
 
         prefix = f"dni:pool:{source_id}"
+        keys = [prefix, f"{prefix}:holder", f"{prefix}:number", f"{prefix}:version"]
+        args = [_ms(now), _ms(until), visitor_id, _version(number_ids)]
         try:
-            answer = self._take(
-                keys=[prefix, f"{prefix}:holder", f"{prefix}:number"],
-                args=[_ms(now), _ms(until), visitor_id, *number_ids],
-            )
+            answer = self._take(keys=keys, args=args)
+            if answer == b"sync":
+                answer = self._take(keys=keys, args=[*args, *number_ids])
         except redis.RedisError as error:
             raise Unavailable(str(error)) from error
         if not answer:
             return None
-        number_id, renewed, in_use = answer
-        return Taken(int(number_id), bool(renewed), int(in_use))
+        number_id, renewed, in_use, extended = answer
+        return Taken(int(number_id), bool(renewed), int(in_use), bool(extended))
 
     def allow(self, *, client: str, limit: int, now: datetime) -> bool:
         import redis
@@ -195,6 +216,10 @@ class RedisPool:
             return int(self._allow(keys=[f"dni:rate:{client}:{window}"])) <= limit
         except redis.RedisError as error:
             raise Unavailable(str(error)) from error
+
+
+def _version(number_ids: Sequence[int]) -> str:
+    return hashlib.blake2b(",".join(map(str, number_ids)).encode(), digest_size=8).hexdigest()
 
 
 def _ms(moment: datetime) -> int:

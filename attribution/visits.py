@@ -30,6 +30,16 @@ logger = logging.getLogger(__name__)
 
 CONFIG_SECONDS = 10.0
 MAX_PAGES = 50
+# A hold ends on a whole step of time, and a visit's last sight is written at most once a
+# step: heartbeats within one step write nothing (the hold already lasts that long).
+STEP = timedelta(minutes=1)
+
+
+def _step_up(moment: datetime) -> datetime:
+    """`moment`, or the next whole step after it."""
+    seconds = STEP.total_seconds()
+    over = moment.timestamp() % seconds
+    return moment + timedelta(seconds=seconds - over) if over else moment
 
 
 @dataclass(frozen=True)
@@ -236,7 +246,8 @@ def record(
             )
 
     visit = visitor.last_visit
-    if visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit):
+    new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
+    if new_visit:
         source = site.match(touch)
         previous = visit or visitor.first_visit
         if touch.is_direct() and previous is not None and site.source(previous.source_id):
@@ -255,13 +266,16 @@ def record(
         visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
     else:
         path = matching.path_of(touch.page)
-        changes = {"last_seen_at": now}
+        changes: dict[str, Any] = {}
         if path and (not visit.pages or visit.pages[-1] != path):
             visit.pages = [*visit.pages, path][-MAX_PAGES:]
             changes.update(pages=visit.pages, page_count=F("page_count") + 1)
-        Visit.objects.filter(pk=visit.pk).update(**changes)
+        if changes or visit.last_seen_at <= now - STEP:
+            # A heartbeat of the same page writes the visit's last sight once a step at most.
+            Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
 
-    number = _number(site, site.source(visit.source_id), visitor, visit, now, now + hold)
+    until = _step_up(now + hold)
+    number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
     first_visit = visitor.first_visit or visit
     return {
         "visitor": visitor.key,
@@ -285,6 +299,7 @@ def _number(
     source: SourceConfig | None,
     visitor: Visitor,
     visit: Visit,
+    new_visit: bool,
     now: datetime,
     until: datetime,
 ) -> str:
@@ -315,7 +330,7 @@ def _number(
                 exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
             )
         return source.overflow
-    _keep_history(taken, source, visitor, visit, now, until)
+    _keep_history(taken, source, visitor, visit, new_visit, now, until)
     return phones[taken.number_id]
 
 
@@ -324,12 +339,16 @@ def _keep_history(
     source: SourceConfig,
     visitor: Visitor,
     visit: Visit,
+    new_visit: bool,
     now: datetime,
     until: datetime,
 ) -> None:
     live = Hold.objects.filter(number_id=taken.number_id, visitor=visitor, held_until__gt=now)
-    if taken.renewed and live.filter(visit=visit).update(held_until=until):
-        return
+    if taken.renewed and not new_visit:
+        # The same visit keeps its number: its hold in the history ends when the pool's does,
+        # written only when that moved (one statement), never a new row.
+        if not taken.extended or live.filter(visit=visit).update(held_until=until):
+            return
     with transaction.atomic():
         # A new visit of the same visitor ends the hold of the one before: a call from now on
         # belongs to the new visit.

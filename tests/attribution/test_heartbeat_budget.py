@@ -1,0 +1,77 @@
+"""A heartbeat only keeps what the visitor already has: it reads, and writes nothing but the
+rate limit's count (on the database backend), until the hold's end moves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from attribution import api
+from attribution.models import Hold, Visit
+from tests.attribution.client import visit
+from tests.attribution.conftest import NOW
+
+AD = "https://www.plumber.example/emergency?utm_source=google&gclid=Cj0abc"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    moment = [NOW]
+    monkeypatch.setattr(api, "clock", lambda: moment[0])
+    return moment
+
+
+def _statements(queries) -> list[str]:
+    # Savepoints are the test's own transaction showing through, not the endpoint's work.
+    return [
+        query["sql"]
+        for query in queries
+        if not query["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def _heartbeat(client, website, visitor) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        answer = visit(client, website, page=AD, visitor=visitor)
+    assert answer.status_code == 200
+    return _statements(captured.captured_queries)
+
+
+def test_a_heartbeat_reads_and_writes_no_history(client, ads, backend, clock):
+    clock[0] = NOW + timedelta(seconds=10)
+    first = visit(client, ads.website, page=AD).json()
+    # Within the same step: the hold already ends at 15:31.
+    clock[0] = NOW + timedelta(seconds=40)
+    statements = _heartbeat(client, ads.website, first["visitor"])
+    writes = [sql for sql in statements if not sql.upper().startswith("SELECT")]
+    if backend.__class__.__name__ == "RedisPool":
+        # The visitor, read; the pool and the rate limit live in Redis.
+        assert len(statements) == 1
+        assert writes == []
+    else:
+        # The rate limit's count, the visitor, the visitor's own pool number.
+        assert len(statements) == 3
+        assert len(writes) == 1 and "attribution_ratewindow" in writes[0]
+    assert Hold.objects.get().held_until == NOW + timedelta(minutes=31)
+
+
+def test_a_heartbeat_a_step_later_extends_the_hold_in_one_statement(client, ads, backend, clock):
+    first = visit(client, ads.website, page=AD).json()
+    clock[0] = NOW + timedelta(seconds=90)
+    statements = _heartbeat(client, ads.website, first["visitor"])
+    hold_writes = [sql for sql in statements if "attribution_hold" in sql]
+    visit_writes = [
+        sql for sql in statements if sql.upper().startswith('UPDATE "ATTRIBUTION_VISIT"')
+    ]
+    assert len(hold_writes) == 1 and hold_writes[0].upper().startswith("UPDATE")
+    assert len(visit_writes) == 1
+    # The rate limit's count opens a new minute here (its own statements, once a minute).
+    work = [sql for sql in statements if "attribution_ratewindow" not in sql]
+    # The visitor, the visit's last sight, the hold's end (and on the database backend the
+    # visitor's pool number, read then extended).
+    assert len(work) == (5 if backend.__class__.__name__ == "DatabasePool" else 3)
+    assert Hold.objects.get().held_until == NOW + timedelta(minutes=32)
+    assert Visit.objects.get().last_seen_at == clock[0]
