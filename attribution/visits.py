@@ -223,11 +223,11 @@ def record(
     hold = timedelta(minutes=site.hold_minutes)
     visitor = None
     if visitor_key:
-        visitor = (
-            Visitor.objects.select_related("first_visit", "last_visit")
-            .filter(website_id=site.id, key=visitor_key)
-            .first()
-        )
+        # The key is unique: no ORDER BY to build and sort (this runs on every heartbeat).
+        found = Visitor.objects.select_related("first_visit", "last_visit").filter(
+            website_id=site.id, key=visitor_key
+        )[:1]
+        visitor = next(iter(found), None)
     if visitor is None:
         visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
         if first is not None and first.page != touch.page:

@@ -288,6 +288,7 @@ def main() -> None:
         "CACHE_URL": f"filecache://{scratch / 'cache'}",
         "CALL_SPOOL_DIR": str(scratch / "spool"),
         "LOG_LEVEL": "WARNING",
+        "EMAIL_URL": "dummymail://",
     }
     servers = {
         backend: AppServer({**env, "DNI_BACKEND": backend}, workers=args.workers)
