@@ -13,6 +13,7 @@ visitor the number their source shows.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from attribution import matching, pools
@@ -221,6 +222,7 @@ def record(
     """Record one request of the script and answer it (see the module's docstring)."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
+    connection.dni_relaxed = False
     visitor = None
     if visitor_key:
         # The key is unique: no ORDER BY to build and sort (this runs on every heartbeat).
@@ -273,6 +275,7 @@ def record(
         if changes or visit.last_seen_at <= now - STEP:
             # A heartbeat of the same page writes the visit's last sight once a step at most.
             Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
+            _relax_commit()
 
     until = _step_up(now + hold)
     number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
@@ -347,8 +350,12 @@ def _keep_history(
     if taken.renewed and not new_visit:
         # The same visit keeps its number: its hold in the history ends when the pool's does,
         # written only when that moved (one statement), never a new row.
-        if not taken.extended or live.filter(visit=visit).update(held_until=until):
+        if not taken.extended:
             return
+        _durable()
+        if live.filter(visit=visit).update(held_until=until):
+            return
+    _durable()
     with transaction.atomic():
         # A new visit of the same visitor ends the hold of the one before: a call from now on
         # belongs to the new visit.
@@ -361,9 +368,34 @@ def _keep_history(
             held_from=now,
             held_until=until,
         )
-    Source.objects.filter(pk=source.id, peak_in_use__lt=taken.in_use).update(
-        peak_in_use=taken.in_use
-    )
+    # After the commit, in a transaction of its own that does not wait for the disk: every
+    # claim of a filling pool raises the peak, and holding the source's row until the claim's
+    # commit would queue all of them behind each other's disk flush.
+    transaction.on_commit(functools.partial(_raise_peak, source.id, taken.in_use))
+
+
+def _raise_peak(source_id: int, in_use: int) -> None:
+    with transaction.atomic():
+        _relax_commit()
+        connection.dni_relaxed = False
+        Source.objects.filter(pk=source_id, peak_in_use__lt=in_use).update(peak_in_use=in_use)
+
+
+def _relax_commit() -> None:
+    """A page view or a last sight alone need not wait for the disk: on PostgreSQL this
+    transaction's commit returns before its WAL flush (a crash may lose the last fraction of a
+    second of page views, never a visit or a hold, whose writes set it back with `_durable`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        connection.dni_relaxed = True
+
+
+def _durable() -> None:
+    if getattr(connection, "dni_relaxed", False):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
+        connection.dni_relaxed = False
 
 
 def first_touch(value: Any, now: datetime) -> FirstTouch | None:

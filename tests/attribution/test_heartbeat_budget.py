@@ -25,11 +25,12 @@ def clock(monkeypatch):
 
 
 def _statements(queries) -> list[str]:
-    # Savepoints are the test's own transaction showing through, not the endpoint's work.
+    # Savepoints are the test's own transaction showing through, and SET LOCAL only chooses
+    # whether a commit waits for the disk: neither is the endpoint's work.
     return [
         query["sql"]
         for query in queries
-        if not query["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+        if not query["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "SET LOCAL"))
     ]
 
 
@@ -75,3 +76,22 @@ def test_a_heartbeat_a_step_later_extends_the_hold_in_one_statement(client, ads,
     assert len(work) == (5 if backend.__class__.__name__ == "DatabasePool" else 3)
     assert Hold.objects.get().held_until == NOW + timedelta(minutes=32)
     assert Visit.objects.get().last_seen_at == clock[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+def test_only_a_page_view_alone_skips_waiting_for_the_disk(client, ads, backend, clock):
+    clock[0] = NOW + timedelta(seconds=5)
+    first = visit(client, ads.website, page=AD).json()
+
+    def settings_of(moment, page):
+        clock[0] = moment
+        with CaptureQueriesContext(connection) as captured:
+            visit(client, ads.website, page=page, visitor=first["visitor"])
+        return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET LOCAL")]
+
+    # A new page within the hold's step: the visit alone is written, its commit relaxed.
+    page_view = settings_of(NOW + timedelta(seconds=10), "https://www.plumber.example/prices")
+    assert page_view == ["SET LOCAL synchronous_commit TO OFF"]
+    # A page a step later also moves the hold's end: the commit waits for the disk again.
+    with_hold = settings_of(NOW + timedelta(seconds=90), "https://www.plumber.example/about")
+    assert with_hold[-1] == "SET LOCAL synchronous_commit TO ON"
