@@ -341,8 +341,10 @@ def test_the_heartbeat_keeps_the_number_while_the_page_is_open(
     assert len(visit.requests) == 2
     assert visit.requests[1]["visitor"] == visitor.key
     assert visit.shown() == number
-    # The same hold, extended from the heartbeat's moment on.
-    assert visitor.holds.get().held_until > until
+    # The same hold, kept: holds end on whole minutes, so a heartbeat in the server's same
+    # minute finds it long enough already (tests/attribution/test_heartbeat_budget.py shows
+    # the extension a minute later).
+    assert visitor.holds.get().held_until >= until
 
 
 def test_a_call_to_the_number_shown_is_attributed_to_the_visit(
