@@ -18,7 +18,7 @@ from django.db import DatabaseError
 
 from tracking import hours, sql
 from tracking.announcement import CallerPlace, announcement
-from tracking.models import Campaign, TrackingNumber
+from tracking.models import Campaign, TrackingNumber, prefix_list, report_prompt
 from tracking.services import Target
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,13 @@ class Route:
     # the campaign version they, the openings and the holidays were read at.
     destinations: tuple[Target, ...] = ()
     campaign_version: str = ""
+    # Spam screening (tracking.screening).
+    challenge_attestation: str = ""
+    challenge_prefixes: tuple[str, ...] = ()
+    burst_calls: int = 0
+    burst_minutes: int = 10
+    challenge_voip: bool = False
+    spam_report_key: str = ""
 
     @classmethod
     def of(cls, number: TrackingNumber, known: Route | None = None) -> Route:
@@ -117,6 +124,12 @@ class Route:
             after_hours_number=campaign.after_hours_number if forward_after_hours else "",
             destinations=destinations,
             campaign_version=version,
+            challenge_attestation=campaign.challenge_attestation,
+            challenge_prefixes=tuple(prefix_list(campaign.challenge_prefixes)),
+            burst_calls=campaign.challenge_burst_calls,
+            burst_minutes=campaign.challenge_burst_minutes,
+            challenge_voip=campaign.challenge_voip,
+            spam_report_key=campaign.spam_report_key,
         )
 
     @classmethod
@@ -125,7 +138,12 @@ class Route:
             return tuple(Target(**target) for target in data[name])
 
         return cls(
-            **{**data, "targets": targets("targets"), "destinations": targets("destinations")}
+            **{
+                **data,
+                "targets": targets("targets"),
+                "destinations": targets("destinations"),
+                "challenge_prefixes": tuple(data.get("challenge_prefixes", ())),
+            }
         )
 
     @property
@@ -153,13 +171,14 @@ class Route:
         return Plan(after_hours=True, targets=())
 
     def whisper_for(self, place: CallerPlace) -> str:
-        return announcement(
+        words = announcement(
             campaign=self.campaign_name,
             place=place,
             announce_location=self.announce_location,
             template=self.whisper_template,
             accept_digit=self.accept_digit,
         )
+        return words + report_prompt(self.spam_report_key)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from tracking import routing
-from tracking.models import Campaign, Destination, Holiday, OpeningHours, TrackingNumber
+from tracking import routing, screening
+from tracking.models import (
+    BlockedCaller,
+    Campaign,
+    Destination,
+    Holiday,
+    OpeningHours,
+    TrackingNumber,
+)
 
 
 @receiver(post_save, sender=Campaign)
@@ -48,3 +56,10 @@ def campaign_part_changed(sender, instance, **kwargs) -> None:
     campaign = Campaign.objects.filter(pk=instance.campaign_id).first()
     if campaign is not None:
         routing.refresh_campaign(campaign)
+
+
+@receiver(post_save, sender=BlockedCaller)
+@receiver(post_delete, sender=BlockedCaller)
+def block_list_changed(sender, instance: BlockedCaller, **kwargs) -> None:
+    # Calls read the block list from the cache: re-cache it once the change is committed.
+    transaction.on_commit(screening.refresh_block_list, robust=True)

@@ -7,6 +7,7 @@ app_name = "whisper"
 urlpatterns = [
     path("voice/", views.incoming, name="incoming"),
     path("voice/fallback/", views.fallback, name="fallback"),
+    path("voice/challenge/", views.challenge, name="challenge"),
     path("voice/whisper/", views.screen, name="screen"),
     path("voice/whisper/decide/", views.decide, name="decide"),
     path("voice/leg-status/", views.leg_status, name="leg-status"),
