@@ -280,7 +280,13 @@ def _jobs_of_change(call: Call) -> list[outbox.Job]:
 
 def _best_decision(legs: list[CallLeg]) -> str:
     decisions = {leg.decision for leg in legs if leg.decision}
-    for decision in (Call.Decision.ACCEPTED, Call.Decision.REJECTED, Call.Decision.NO_INPUT):
+    order = (
+        Call.Decision.ACCEPTED,
+        Call.Decision.SPAM,
+        Call.Decision.REJECTED,
+        Call.Decision.NO_INPUT,
+    )
+    for decision in order:
         if decision in decisions:
             return decision
     return ""

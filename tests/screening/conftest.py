@@ -29,3 +29,7 @@ def screened(number):
     campaign.challenge_attestation = "unverified"
     campaign.save()
     return number
+
+
+# The fake Twilio of the provisioning tests, over real HTTP.
+from tests.provisioning.conftest import fake, fake_server  # noqa: E402, F401
