@@ -623,7 +623,11 @@ class Call(models.Model):
             return Outcome.UNMATCHED
         if self.spam:
             return Outcome.BLOCKED if self.spam == Call.Spam.BLOCKED else Outcome.SPAM
-        results = {leg.derive_result() for leg in legs}
+        # A report of spam whose mark was cleared in the admin: the destination declined.
+        results = {
+            CallLeg.Result.REJECTED if result == CallLeg.Result.SPAM else result
+            for result in (leg.derive_result() for leg in legs)
+        }
         if Result.ACCEPTED in results:
             return Outcome.ACCEPTED
         if voicemail_left:
@@ -805,8 +809,6 @@ LEG_OUTCOMES = [
     # A destination stopped with nobody taking the call: the caller hung up while it rang.
     (CallLeg.Result.CANCELED, Call.Outcome.ABANDONED),
     (CallLeg.Result.REJECTED, Call.Outcome.REJECTED),
-    # Reported as spam, then cleared in the admin: the destination turned the call down.
-    (CallLeg.Result.SPAM, Call.Outcome.REJECTED),
     (CallLeg.Result.NO_INPUT, Call.Outcome.NO_INPUT),
     (CallLeg.Result.NO_ANSWER, Call.Outcome.NO_ANSWER),
     (CallLeg.Result.BUSY, Call.Outcome.BUSY),

@@ -53,7 +53,13 @@ def _calls_per_campaign(period) -> dict:
     """Annotations counting each campaign's calls of `period` over a single join."""
     since, until = period.bounds()
     recent = Q(calls__started_at__gte=since, calls__started_at__lt=until)
-    screened = Count("calls", filter=recent & Q(calls__whispered_at__isnull=False))
+    # Spam and blocked calls are no calls the business could have taken.
+    screened = Count(
+        "calls",
+        filter=recent
+        & Q(calls__whispered_at__isnull=False)
+        & ~Q(calls__outcome__in=[Call.Outcome.SPAM, Call.Outcome.BLOCKED]),
+    )
     accepted = Count("calls", filter=recent & Q(calls__outcome=Call.Outcome.ACCEPTED))
     return {
         "calls_count": Count("calls", filter=recent),
