@@ -30,6 +30,9 @@ CSV_COLUMNS = [
     ("Ended at", "ended_at"),
     ("Talk seconds", "talk_seconds"),
     ("Duration seconds", "duration_seconds"),
+    ("Caller ID attestation", "stir_verstat"),
+    ("Spam", "spam"),
+    ("Screened because", "screening_reason"),
 ]
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+")
 

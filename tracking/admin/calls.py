@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from tracking import phones, reports, search, services
+from tracking import phones, reports, screening, search, services
 from tracking.admin import call_timeline, display
 from tracking.admin.call_export import CSV_COLUMNS, csv_lines
 from tracking.admin.call_list import (
@@ -24,6 +24,7 @@ from tracking.admin.call_list import (
     PeriodsBetweenBounds,
 )
 from tracking.admin.display import DASH, minutes_seconds
+from tracking.admin.screening import CallSpamActions, SpamFilter
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
 from whisper.recording_audio import recording_audio_response
@@ -90,12 +91,19 @@ class RecordingInline(ReadOnlyCallPartInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(CallSpamActions, admin.ModelAdmin):
     # Six columns that fit beside the filters at 1440 px: where the call came from and who took
     # it each read as one cell, the details under the main line.
     list_display = ["started", "outcome_label", "source", "caller", "taken_by"]
     list_display_links = ["started"]
-    list_filter = ["campaign", "outcome", "after_hours", CallerCountryFilter, CallerStateFilter]
+    list_filter = [
+        "campaign",
+        "outcome",
+        SpamFilter,
+        "after_hours",
+        CallerCountryFilter,
+        CallerStateFilter,
+    ]
     list_select_related = ["campaign", "tracking_number"]
     date_hierarchy = "started_at"
 
@@ -109,6 +117,7 @@ class CallAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     inlines = [CallLegInline, RecordingInline]
+    readonly_fields = ["attestation"]
     # The call's page leads with its timeline; the fields and inlines follow, folded.
     change_form_template = "admin/tracking/call/change_form.html"
     fieldsets = [
@@ -156,6 +165,18 @@ class CallAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Screening",
+            {
+                "fields": [
+                    "attestation",
+                    "line_type",
+                    "screening_reason",
+                    "challenge_passed",
+                    "spam",
+                ]
+            },
+        ),
+        (
             "End",
             {
                 "fields": [
@@ -185,6 +206,11 @@ class CallAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         # Kept for superusers only, to honour a caller's request to erase their data.
         return request.user.is_superuser
+
+    @admin.display(description="Caller ID attestation")
+    def attestation(self, call: Call) -> str:
+        label = screening.attestation_label(call.stir_verstat)
+        return f"{label} ({call.stir_verstat})" if call.stir_verstat else label
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_label(self, call: Call) -> str:

@@ -181,6 +181,24 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             },
         ),
         (
+            "Spam screening",
+            {
+                "description": (
+                    "Callers on the block list (Blocked callers, in the menu) are rejected on "
+                    "every campaign. Suspect callers chosen here must press a random key before "
+                    "anything rings; failing makes the call spam. Genuine callers pass."
+                ),
+                "fields": [
+                    "challenge_attestation",
+                    "challenge_prefixes",
+                    ("challenge_burst_calls", "challenge_burst_minutes"),
+                    "challenge_voip",
+                    "spam_report_key",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        (
             "Caller name",
             {"fields": ["caller_name_lookup"], "classes": ["collapse"]},
         ),
