@@ -25,6 +25,14 @@ CAMPAIGN_FIELDS = {
     "after_hours_number": "",
     "recording_notice": "",
     "notify_emails": "",
+    "challenge_attestation": "",
+    "challenge_prefixes": "",
+    "challenge_burst_calls": "0",
+    "challenge_burst_minutes": "10",
+    "spam_report_key": "",
+    "lead_min_talk_seconds": "60",
+    "lead_value": "",
+    "lead_currency": "USD",
 }
 INLINES = ["destinations", "opening_hours", "holidays", "numbers"]
 

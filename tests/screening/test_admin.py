@@ -105,3 +105,42 @@ def test_a_call_shows_its_attestation(twilio, number, admin_client):
     page = admin_client.get(reverse("admin:tracking_call_change", args=[call.pk]))
 
     assert "Verified (A) (TN-Validation-Passed-A)" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_marketer_sets_up_screening_and_leads_on_a_campaign(marketer_client):
+    from tests.admin.forms import campaign_form
+    from tracking.models import Campaign
+
+    response = marketer_client.post(
+        reverse("admin:tracking_campaign_add"),
+        campaign_form(
+            destinations=[{"label": "Front desk", "phone_number": "(512) 555-0199"}],
+            challenge_attestation="failed",
+            challenge_prefixes="+1900, +234",
+            challenge_burst_calls="3",
+            challenge_burst_minutes="15",
+            spam_report_key="9",
+            lead_min_talk_seconds="90",
+            lead_value="75.50",
+            lead_currency="EUR",
+        ),
+    )
+
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert (campaign.challenge_prefixes, campaign.spam_report_key) == ("+1900, +234", "9")
+    assert (campaign.lead_min_talk_seconds, str(campaign.lead_value)) == (90, "75.50")
+
+
+@pytest.mark.django_db
+def test_bad_prefixes_and_a_clashing_report_key_are_refused(marketer_client):
+    from tests.admin.forms import campaign_form
+
+    response = marketer_client.post(
+        reverse("admin:tracking_campaign_add"),
+        campaign_form(challenge_prefixes="1900", spam_report_key="1", lead_currency="eur"),
+    )
+
+    errors = response.context["adminform"].form.errors
+    assert set(errors) >= {"challenge_prefixes", "spam_report_key", "lead_currency"}

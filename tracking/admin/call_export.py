@@ -33,6 +33,9 @@ CSV_COLUMNS = [
     ("Caller ID attestation", "stir_verstat"),
     ("Spam", "spam"),
     ("Screened because", "screening_reason"),
+    ("Qualified lead", "qualified_lead"),
+    # Appended to each row by leads.with_tags.
+    ("Tags", None),
 ]
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+")
 

@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from tracking import phones, reports, screening, search, services
+from tracking import leads, phones, reports, screening, search, services
 from tracking.admin import call_timeline, display
 from tracking.admin.call_export import CSV_COLUMNS, csv_lines
 from tracking.admin.call_list import (
@@ -24,6 +24,7 @@ from tracking.admin.call_list import (
     PeriodsBetweenBounds,
 )
 from tracking.admin.display import DASH, minutes_seconds
+from tracking.admin.leads import CallLeadActions, QualifiedFilter
 from tracking.admin.screening import CallSpamActions, SpamFilter
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
@@ -91,7 +92,7 @@ class RecordingInline(ReadOnlyCallPartInline):
 
 
 @admin.register(Call)
-class CallAdmin(CallSpamActions, admin.ModelAdmin):
+class CallAdmin(CallSpamActions, CallLeadActions, admin.ModelAdmin):
     # Six columns that fit beside the filters at 1440 px: where the call came from and who took
     # it each read as one cell, the details under the main line.
     list_display = ["started", "outcome_label", "source", "caller", "taken_by"]
@@ -100,6 +101,8 @@ class CallAdmin(CallSpamActions, admin.ModelAdmin):
         "campaign",
         "outcome",
         SpamFilter,
+        QualifiedFilter,
+        "tags",
         "after_hours",
         CallerCountryFilter,
         CallerStateFilter,
@@ -117,7 +120,8 @@ class CallAdmin(CallSpamActions, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     inlines = [CallLegInline, RecordingInline]
-    readonly_fields = ["attestation"]
+    readonly_fields = ["attestation", "lead", "tag_list"]
+    actions = [*CallSpamActions.actions, *CallLeadActions.lead_actions]
     # The call's page leads with its timeline; the fields and inlines follow, folded.
     change_form_template = "admin/tracking/call/change_form.html"
     fieldsets = [
@@ -163,6 +167,10 @@ class CallAdmin(CallSpamActions, admin.ModelAdmin):
                     "voicemail_at",
                 ]
             },
+        ),
+        (
+            "Lead",
+            {"fields": ["lead", "tag_list"]},
         ),
         (
             "Screening",
@@ -320,10 +328,11 @@ class CallAdmin(CallSpamActions, admin.ModelAdmin):
             changelist = self.get_changelist_instance(_without_page(request))
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:tracking_call_changelist") + "?e=1")
-        rows = changelist.queryset.values_list(*(field for _, field in CSV_COLUMNS))
+        rows = changelist.queryset.annotate(qualified_lead=leads.qualified_expression())
+        rows = rows.values_list("pk", *(field for _, field in CSV_COLUMNS if field))
         filename = timezone.localtime().strftime("calls-%Y%m%d-%H%M.csv")
         return StreamingHttpResponse(
-            csv_lines(rows.iterator(chunk_size=2000)),
+            csv_lines(leads.with_tags(rows.iterator(chunk_size=2000))),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

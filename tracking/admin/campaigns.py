@@ -199,6 +199,21 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             },
         ),
         (
+            "Leads",
+            {
+                "description": (
+                    "A qualified lead is a call a destination accepted, that lasted at least "
+                    "the time below, and is not spam."
+                ),
+                "fields": [
+                    "lead_min_talk_seconds",
+                    "lead_first_time_only",
+                    ("lead_value", "lead_currency"),
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        (
             "Caller name",
             {"fields": ["caller_name_lookup"], "classes": ["collapse"]},
         ),
