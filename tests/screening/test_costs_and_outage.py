@@ -89,3 +89,18 @@ def test_while_the_database_is_down_the_burst_rule_is_skipped_and_the_call_rings
     response = _fallback(twilio)
 
     assert [el.tag for el in response] == ["Dial"]
+
+
+@pytest.mark.django_db
+def test_the_challenge_answer_costs_as_any_call_event(
+    twilio, number, django_assert_max_num_queries
+):
+    from tests.screening.conftest import answer_challenge, challenge_digit
+
+    number.campaign.challenge_attestation = "unverified"
+    number.campaign.save()
+    challenge = incoming(twilio)
+    # Lock and read the call with its legs; one update (two statements on SQLite); savepoints.
+    with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 5):
+        response = answer_challenge(twilio, challenge, challenge_digit(challenge))
+    assert response.find("Dial") is not None
