@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -23,6 +24,7 @@ from django.db.models import (
     When,
 )
 
+from tracking import outbox
 from tracking.models import Call, Tag
 
 
@@ -141,11 +143,20 @@ def calls_tag(*, calls: QuerySet[Call], names: list[str]) -> int:
         tags.append(tag)
     through = Call.tags.through
     pks = list(calls.values_list("pk", flat=True))
-    through.objects.bulk_create(
-        [through(call_id=pk, tag_id=tag.pk) for pk in pks for tag in tags],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        through.objects.bulk_create(
+            [through(call_id=pk, tag_id=tag.pk) for pk in pks for tag in tags],
+            ignore_conflicts=True,
+        )
+        _publish(pks)
     return len(pks)
+
+
+def _publish(pks: list[int]) -> None:
+    """Tell listeners (outbound webhooks: call.updated) of ended calls whose tags changed."""
+    ended = Call.objects.filter(pk__in=pks, ended_at__isnull=False)
+    for sid in ended.values_list("call_sid", flat=True):
+        outbox.publish(sid, outbox.CHANGED)
 
 
 def calls_untag(*, calls: QuerySet[Call], names: list[str]) -> int:
@@ -155,7 +166,9 @@ def calls_untag(*, calls: QuerySet[Call], names: list[str]) -> int:
         for name in names
         for pk in Tag.objects.filter(name__iexact=name).values_list("pk", flat=True)
     ]
-    Call.tags.through.objects.filter(call_id__in=pks, tag_id__in=tag_ids).delete()
+    with transaction.atomic():
+        Call.tags.through.objects.filter(call_id__in=pks, tag_id__in=tag_ids).delete()
+        _publish(pks)
     return len(pks)
 
 
