@@ -34,7 +34,7 @@ def grant_marketers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracking", "0008_call_back_and_search"),
+        ("tracking", "0009_call_updated_idx"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
