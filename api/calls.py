@@ -54,6 +54,12 @@ CALL_FIELDS = [
     "voicemail_at",
     "talk_seconds",
     "duration_seconds",
+    # Spam screening (see README, "Spam screening and qualified leads").
+    "spam",
+    "stir_verstat",
+    "line_type",
+    "screening_reason",
+    "challenge_passed",
 ]
 
 

@@ -144,3 +144,20 @@ def test_bad_prefixes_and_a_clashing_report_key_are_refused(marketer_client):
 
     errors = response.context["adminform"].form.errors
     assert set(errors) >= {"challenge_prefixes", "spam_report_key", "lead_currency"}
+
+
+@pytest.mark.django_db
+def test_the_api_shows_a_calls_screening(twilio, number):
+    from api.calls import CallSerializer
+
+    BlockedCaller.objects.create(kind="number", value=CALLER)
+    incoming(twilio, StirVerstat="TN-Validation-Failed-B")
+
+    data = CallSerializer(Call.objects.get()).data
+
+    assert (data["outcome"], data["spam"], data["stir_verstat"]) == (
+        "blocked",
+        "blocked",
+        "TN-Validation-Failed-B",
+    )
+    assert data["screening_reason"] == "blocked: number +13125550123"
