@@ -12,9 +12,9 @@ from tests.whisper.steps import CALLER, TRACKING, incoming
 from tracking import events, routing
 from tracking.models import BlockedCaller, Call
 
-# The number joined to its campaign; the call and its legs inserted (one statement on
-# PostgreSQL, two on SQLite): the budget of every incoming call.
-BASE = 2 if connection.vendor == "postgresql" else 3
+# The number joined to its campaign; the call, its legs and its website attribution inserted
+# (one statement on PostgreSQL, three on SQLite): the budget of every incoming call.
+BASE = 2 if connection.vendor == "postgresql" else 4
 
 
 @pytest.mark.django_db
