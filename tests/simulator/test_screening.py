@@ -88,3 +88,17 @@ def test_report_spam_without_a_report_key_says_what_to_set(number):
 
     with pytest.raises(CommandError, match="report-spam key"):
         simulate("--answer", "report-spam")
+
+
+@pytest.mark.django_db
+def test_a_challenged_caller_passes_then_chooses_from_the_menu(menu_number):
+    menu_number.campaign.challenge_attestation = "failed"
+    menu_number.campaign.save()
+
+    output = simulate("--stir", "TN-Validation-Failed-C", "--press", "1")
+
+    assert "  Caller hears: “To be connected, press" in output
+    assert "  The caller presses 1." in output
+    assert "caller chose Billing" in output
+    call = Call.objects.get()
+    assert (call.challenge_passed, call.menu_choice, call.outcome) == (True, "Billing", "accepted")
