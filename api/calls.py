@@ -63,6 +63,12 @@ CALL_FIELDS = [
     "duration_seconds",
     "source",
     "first_time_caller",
+    # Spam screening (see README, "Spam screening and qualified leads").
+    "spam",
+    "stir_verstat",
+    "line_type",
+    "screening_reason",
+    "challenge_passed",
 ]
 
 

@@ -276,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The accept key and the report-spam key choose from the same keys.
+    "ENUM_NAME_OVERRIDES": {"KeyEnum": "tracking.models.KEY_CHOICES"},
 }
 
 LOGGING = {

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import reverse
 
+from tracking import leads
 from tracking.models import Call, Recording
 from tracking.notifications import RECORDING_GRACE
 
@@ -127,6 +128,25 @@ def call_completed(call: Call) -> dict:
             }
             for recording in call.recordings.all()
         ],
+        "spam": call.spam or None,
+        "screening": {
+            "stir_verstat": call.stir_verstat,
+            "line_type": call.line_type,
+            "reason": call.screening_reason,
+            "challenge_passed": call.challenge_passed,
+        },
+        "lead": _lead(call),
+        "tags": sorted(tag.name for tag in call.tags.all()),
+    }
+
+
+def _lead(call: Call) -> dict:
+    result = leads.qualification(call)
+    return {
+        "qualified": result.qualified,
+        "reasons": [{"passed": check.passed, "reason": check.reason} for check in result.checks],
+        "value": str(result.value) if result.value is not None else None,
+        "currency": result.currency or None,
     }
 
 

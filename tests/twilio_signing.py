@@ -17,6 +17,7 @@ ACCOUNT_SID = "AC" + "0" * 32
 WEBHOOKS = [
     "/twilio/voice/",
     "/twilio/voice/fallback/",
+    "/twilio/voice/challenge/?call=CA100&to=%2B15125550100&t=4.1700000000:abc:def",
     "/twilio/voice/whisper/?call=CA100&to=%2B15125550100&leg=0",
     "/twilio/voice/whisper/decide/?call=CA100&to=%2B15125550100&leg=0",
     "/twilio/voice/leg-status/?call=CA100&to=%2B15125550100&leg=0",

@@ -74,13 +74,14 @@ FIGURES = (
     FigureSpec(
         "acceptance_rate",
         "Acceptance rate",
-        "Accepted ÷ screened: of the calls whose whisper was heard, how many were taken.",
+        "Accepted ÷ screened: of the calls whose whisper was heard (spam left out), how many "
+        "were taken.",
         rate_of="screened",
     ),
     FigureSpec(
         "connect_rate",
         "Connect rate",
-        "Accepted ÷ calls: how many callers talked to someone.",
+        "Accepted ÷ calls that are not spam: how many callers talked to someone.",
         rate_of="call_count",
     ),
     FigureSpec("accepted", "Accepted", "Taken with the accept key."),

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, close_old_connections
 from django.utils import timezone
 
-from tracking import services
+from tracking import screening, services
 from tracking.models import Call, Recording
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ SERVICES: dict[str, Callable[..., Call | None]] = {
     "recording": services.recording_stored,
     "transcription": services.transcription_stored,
     "status_changed": services.call_status_changed,
+    "challenge_answered": screening.challenge_answered,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
@@ -50,6 +52,39 @@ def validate_email_list(value: str) -> None:
 
 def email_list(value: str) -> list[str]:
     return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+
+
+def prefix_list(value: str) -> list[str]:
+    """Number prefixes typed as "+1900, +234": each a + and digits."""
+    return [part.strip().replace(" ", "") for part in value.split(",") if part.strip()]
+
+
+def validate_prefix_list(value: str) -> None:
+    bad = [prefix for prefix in prefix_list(value) if not PREFIX.fullmatch(prefix)]
+    if bad:
+        raise ValidationError(
+            "Write each prefix as + and digits with its country code, e.g. +1900: %(bad)s",
+            params={"bad": ", ".join(bad)},
+        )
+
+
+def validate_currency(value: str) -> None:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValidationError("Three capital letters, e.g. USD.")
+
+
+def report_prompt(key: str) -> str:
+    """What the whisper adds when the campaign lets the person answering report spam."""
+    spoken = {"*": "star", "#": "pound"}.get(key, key)
+    return f" Press {spoken} to report spam." if key else ""
+
+
+PREFIX = re.compile(r"\+[0-9]{1,14}")
+
+
+class ChallengeAttestation(models.TextChoices):
+    FAILED = "failed", "Challenge callers whose caller ID failed verification"
+    UNVERIFIED = "unverified", "Challenge callers whose caller ID is not verified (failed or none)"
 
 
 class Campaign(models.Model):
@@ -219,6 +254,77 @@ class Campaign(models.Model):
             "(“For Billing, press 1.”). Leave empty for no menu."
         ),
     )
+    # Spam screening (tracking.screening): who must press a key before anything rings.
+    challenge_attestation = models.CharField(
+        "challenge by caller ID attestation",
+        max_length=10,
+        choices=ChallengeAttestation.choices,
+        blank=True,
+        help_text=(
+            "Caller ID attestation (STIR/SHAKEN) exists for US calls only: challenging "
+            "unverified callers challenges every caller from abroad too."
+        ),
+    )
+    challenge_prefixes = models.CharField(
+        "challenge numbers starting with",
+        max_length=300,
+        blank=True,
+        validators=[validate_prefix_list],
+        help_text="A watch list, comma-separated, e.g. +1900, +234. Empty: none.",
+    )
+    challenge_burst_calls = models.PositiveSmallIntegerField(
+        "challenge after calls",
+        default=0,
+        validators=[MaxValueValidator(1000)],
+        help_text=(
+            "Challenge a number that called more than this many times in the minutes below "
+            "(0: never). Skipped while the database is unavailable."
+        ),
+    )
+    challenge_burst_minutes = models.PositiveSmallIntegerField(
+        "within minutes",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
+    challenge_voip = models.BooleanField(
+        "challenge non-fixed VoIP",
+        default=False,
+        help_text=(
+            "Look up each new caller's line type with Twilio Lookup (charged per number, "
+            "remembered for 30 days) and challenge non-fixed VoIP numbers."
+        ),
+    )
+    spam_report_key = models.CharField(
+        "report-spam key",
+        max_length=1,
+        choices=KEY_CHOICES,
+        blank=True,
+        help_text=(
+            "A key the person answering presses during the whisper to report spam: their phone "
+            "hangs up, the call counts as spam and the caller is blocked. Empty: off."
+        ),
+    )
+    # Lead qualification (tracking.leads).
+    lead_min_talk_seconds = models.PositiveIntegerField(
+        "lead after talking at least",
+        default=60,
+        validators=[MaxValueValidator(86400)],
+        help_text="Seconds. A lead is accepted by a destination, not spam, and this long.",
+    )
+    lead_first_time_only = models.BooleanField(
+        "first-time callers only",
+        default=False,
+        help_text="A caller who called any tracking number before is no new lead.",
+    )
+    lead_value = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="What a lead is worth."
+    )
+    lead_currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[validate_currency],
+        help_text="ISO 4217 code, e.g. USD, EUR.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -254,6 +360,8 @@ class Campaign(models.Model):
             self.crm_secret = crm_signing.new_secret()
         if self.crm_secret and not crm_signing.is_valid_secret(self.crm_secret):
             errors["crm_secret"] = "Enter a secret of the form whsec_ followed by base64."
+        if self.spam_report_key and self.spam_report_key == self.accept_digit:
+            errors["spam_report_key"] = "The report-spam key must differ from the accept key."
         if errors:
             raise ValidationError(errors)
 
@@ -271,7 +379,7 @@ class Campaign(models.Model):
     ) -> str:
         """The exact sentence the person answering hears for a caller from `place`, with what
         is known of the caller and, for a website's call, its source and search keyword."""
-        return announcement(
+        words = announcement(
             campaign=self.name,
             place=place,
             announce_location=self.announce_location,
@@ -281,6 +389,7 @@ class Campaign(models.Model):
             source=source,
             keyword=keyword,
         )
+        return words + report_prompt(self.spam_report_key)
 
 
 class Destination(models.Model):
@@ -441,11 +550,20 @@ class Call(models.Model):
         VOICEMAIL = "voicemail", "Voicemail"
         CLOSED = "closed", "Closed"
         UNMATCHED = "unmatched", "Unmatched"
+        SPAM = "spam", "Spam"
+        BLOCKED = "blocked", "Blocked"
 
     class Decision(models.TextChoices):
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
         NO_INPUT = "no_input", "No key pressed"
+        SPAM = "spam", "Reported spam"
+
+    class Spam(models.TextChoices):
+        BLOCKED = "blocked", "Caller on the block list"
+        CHALLENGE = "challenge", "Failed the challenge"
+        REPORTED = "reported", "Reported during the whisper"
+        MARKED = "marked", "Marked as spam in the admin"
 
     call_sid = models.CharField("Call SID", max_length=64, unique=True)
     # Both kept as they were when the call came in, so history survives later edits. No
@@ -512,8 +630,22 @@ class Call(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Screening: what Twilio said of the caller, why they were challenged, and any spam mark.
+    stir_verstat = models.CharField("caller ID attestation", max_length=64, blank=True)
+    line_type = models.CharField(max_length=20, blank=True)
+    screening_reason = models.CharField(
+        "screened because",
+        max_length=100,
+        blank=True,
+        help_text="Why the caller was blocked or had to pass the challenge.",
+    )
+    challenge_passed = models.BooleanField(null=True, blank=True)
+    spam = models.CharField(max_length=10, choices=Spam.choices, blank=True)
+    tags = models.ManyToManyField("Tag", blank=True, related_name="calls")
+
     class Meta:
         ordering = ["-started_at"]
+        permissions = [("label_call", "Can mark calls as spam, block callers and tag calls")]
         indexes = [
             # Call list, newest first, and every report over a date range. The included columns
             # are all a report reads (after-hours counts too), so PostgreSQL aggregates from the
@@ -564,6 +696,7 @@ class Call(models.Model):
     def derive_outcome(self, legs: list[CallLeg], voicemail_left: bool) -> str:
         """The outcome that all facts recorded so far support, whatever order they came in.
 
+        0. A spam mark (blocked, failed challenge, reported, marked) outweighs everything.
         1. A destination that accepted (its own key press is the truth) makes the call accepted.
         2. Otherwise a message left in voicemail makes it a voicemail.
         3. Otherwise the most telling thing any destination did: stopped ringing because the
@@ -574,7 +707,13 @@ class Call(models.Model):
         Outcome, Result = Call.Outcome, CallLeg.Result
         if self.outcome == Outcome.UNMATCHED:
             return Outcome.UNMATCHED
-        results = {leg.derive_result() for leg in legs}
+        if self.spam:
+            return Outcome.BLOCKED if self.spam == Call.Spam.BLOCKED else Outcome.SPAM
+        # A report of spam whose mark was cleared in the admin: the destination declined.
+        results = {
+            CallLeg.Result.REJECTED if result == CallLeg.Result.SPAM else result
+            for result in (leg.derive_result() for leg in legs)
+        }
         if Result.ACCEPTED in results:
             return Outcome.ACCEPTED
         if voicemail_left:
@@ -621,6 +760,7 @@ class CallLeg(models.Model):
         BUSY = "busy", "Busy"
         FAILED = "failed", "Failed"
         CANCELED = "canceled", "Stopped"
+        SPAM = "spam", "Reported spam"
 
     # Read through unique_call_leg, which leads with it: no index of its own.
     call = models.ForeignKey(
@@ -699,6 +839,8 @@ class CallLeg(models.Model):
             return Result.REJECTED
         if self.decision == Call.Decision.NO_INPUT:
             return Result.NO_INPUT
+        if self.decision == Call.Decision.SPAM:
+            return Result.SPAM
         if caller_left and self.status in ("", "completed"):
             return Result.CANCELED
         status = self.status or self.dial_outcome
@@ -777,6 +919,79 @@ MISSED_OUTCOMES = {
     Call.Outcome.ABANDONED,
     Call.Outcome.CLOSED,
 }
+
+
+class BlockedCaller(models.Model):
+    """A caller rejected without ringing anyone, on every campaign (tracking.screening)."""
+
+    class Kind(models.TextChoices):
+        NUMBER = "number", "Number"
+        PREFIX = "prefix", "Numbers starting with"
+        COUNTRY = "country", "Country"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NUMBER)
+    value = models.CharField(
+        max_length=20,
+        help_text="A number (+15125550123), a prefix (+1900) or a two-letter country (NG).",
+    )
+    note = models.CharField(max_length=200, blank=True)
+    reported_call = models.ForeignKey(
+        Call,
+        to_field="call_sid",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The call it was reported on, when someone reported it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="unique_blocked_caller")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+    def clean(self) -> None:
+        value = self.value.strip()
+        if self.kind == self.Kind.NUMBER:
+            phones.validate_phone_number(value)
+            value = phones.e164_or_as_typed(value)
+        elif self.kind == self.Kind.PREFIX:
+            value = value.replace(" ", "")
+            if not PREFIX.fullmatch(value):
+                raise ValidationError({"value": "A prefix is + and digits, e.g. +1900."})
+        else:
+            value = value.upper()
+            if not re.fullmatch(r"[A-Z]{2}", value):
+                raise ValidationError({"value": "A country is two letters, e.g. NG."})
+        self.value = value
+
+
+class Tag(models.Model):
+    """A free-form label marketers put on calls."""
+
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LineTypeLookup(models.Model):
+    """Twilio Lookup's line type of a caller's number, kept so it is paid for once a month."""
+
+    phone_number = models.CharField(max_length=20, unique=True)
+    line_type = models.CharField(max_length=20, blank=True)
+    looked_up_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.phone_number}: {self.line_type or 'unknown'}"
 
 
 # Defined in modules of their own, registered with the app here.

@@ -44,6 +44,7 @@ FIGURE_HEADERS = {
     "abandoned": "Abandoned",
     "voicemail": "Voicemail",
     "after_hours": "After hours",
+    "spam": "Spam",
     "acceptance_rate": "Acceptance rate",
     "connect_rate": "Connect rate",
     "avg_talk_seconds": "Avg talk time",

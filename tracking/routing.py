@@ -20,7 +20,7 @@ from django.db.models import Prefetch
 from tracking import hours, menus, sql
 from tracking.announcement import CallerContext, CallerPlace, announcement
 from tracking.menus import MenuChoice
-from tracking.models import Campaign, Destination, TrackingNumber
+from tracking.models import Campaign, Destination, TrackingNumber, prefix_list, report_prompt
 from tracking.services import Target
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,13 @@ class Route:
     # The campaign's CRM, asked who the caller is as the call comes in (none: not asked).
     crm_url: str = ""
     crm_secret: str = ""
+    # Spam screening (tracking.screening).
+    challenge_attestation: str = ""
+    challenge_prefixes: tuple[str, ...] = ()
+    burst_calls: int = 0
+    burst_minutes: int = 10
+    challenge_voip: bool = False
+    spam_report_key: str = ""
 
     @classmethod
     def of(cls, number: TrackingNumber, known: Route | None = None) -> Route:
@@ -141,6 +148,12 @@ class Route:
             menu=menu if campaign.menu_greeting and not number.forward_to else (),
             crm_url=campaign.crm_url if campaign.crm_secret else "",
             crm_secret=campaign.crm_secret if campaign.crm_url else "",
+            challenge_attestation=campaign.challenge_attestation,
+            challenge_prefixes=tuple(prefix_list(campaign.challenge_prefixes)),
+            burst_calls=campaign.challenge_burst_calls,
+            burst_minutes=campaign.challenge_burst_minutes,
+            challenge_voip=campaign.challenge_voip,
+            spam_report_key=campaign.spam_report_key,
         )
 
     @classmethod
@@ -154,6 +167,7 @@ class Route:
                 "targets": targets("targets"),
                 "destinations": targets("destinations"),
                 "menu": tuple(MenuChoice.from_cache(choice) for choice in data.get("menu", ())),
+                "challenge_prefixes": tuple(data.get("challenge_prefixes", ())),
             }
         )
 
@@ -198,7 +212,7 @@ class Route:
         )
 
     def whisper_for(self, place: CallerPlace, context: CallerContext | None = None) -> str:
-        return announcement(
+        words = announcement(
             campaign=self.campaign_name,
             place=place,
             announce_location=self.announce_location,
@@ -206,6 +220,7 @@ class Route:
             accept_digit=self.accept_digit,
             context=context,
         )
+        return words + report_prompt(self.spam_report_key)
 
 
 @dataclass(frozen=True)

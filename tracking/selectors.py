@@ -48,6 +48,7 @@ FIGURES = (
     "abandoned",
     "voicemail",
     "after_hours",
+    "spam",
     "acceptance_rate",
     "connect_rate",
     "avg_talk_seconds",
@@ -99,7 +100,7 @@ Row = dict[str, Any]
 Counts = dict[str, int]
 
 # What the figures of a row are made of: sums that add up across groups, days or campaigns.
-COUNTS = (*FIGURES[:9], "screened_accepted", "talked", "talk")
+COUNTS = (*FIGURES[:10], "screened_accepted", "talked", "talk")
 # Which figure each outcome counts in; in progress and unmatched calls count as calls only.
 OUTCOME_FIGURE = {
     Outcome.ACCEPTED: "accepted",
@@ -112,7 +113,11 @@ OUTCOME_FIGURE = {
     Outcome.VOICEMAIL: "voicemail",
     # After hours, nobody to ring and no message: the caller did not get through.
     Outcome.CLOSED: "missed",
+    # Spam and blocked calls count as calls and as spam, and in no rate.
+    Outcome.SPAM: "spam",
+    Outcome.BLOCKED: "spam",
 }
+SPAM_OUTCOMES = {Outcome.SPAM, Outcome.BLOCKED}
 PLACE = ("caller_country", "caller_state", "caller_city")
 
 # The figures of a destination's row: what the phone did when a call rang it.
@@ -199,7 +204,9 @@ def _tally(groups: Iterable[tuple], width: int) -> dict[tuple, Counts]:
         if counts is None:
             counts = tallies[key] = dict.fromkeys(COUNTS, 0)
         counts["call_count"] += calls
-        counts["screened"] += screened
+        if outcome not in SPAM_OUTCOMES:
+            # A spam call the whisper announced is no call the business could have taken.
+            counts["screened"] += screened
         if after_hours:
             counts["after_hours"] += calls
         figure = OUTCOME_FIGURE.get(outcome)
@@ -236,10 +243,12 @@ def _add(tallies: Iterable[Counts]) -> Counts:
 
 def _figures(counts: Counts) -> Row:
     """A report row's FIGURES from its COUNTS."""
-    calls, screened, accepted = counts["call_count"], counts["screened"], counts["accepted"]
+    screened, accepted = counts["screened"], counts["accepted"]
+    # Spam and blocked calls are left out of both rates.
+    calls = counts["call_count"] - counts["spam"]
     # A rate or an average over nothing is None (a dash on the page), never 0 or an error.
     return {
-        **{name: counts[name] for name in FIGURES[:9]},
+        **{name: counts[name] for name in FIGURES[:10]},
         "acceptance_rate": counts["screened_accepted"] / screened if screened else None,
         "connect_rate": accepted / calls if calls else None,
         "avg_talk_seconds": counts["talk"] / counts["talked"] if counts["talked"] else None,

@@ -7,6 +7,7 @@ facts are recorded once (the first report wins) and the outcome is re-derived fr
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +21,14 @@ from tracking import outbox, sql, tasks
 from tracking.models import (
     CALLBACK_OUTCOMES,
     DEFAULT_ACCEPT_DIGIT,
+    BlockedCaller,
     Call,
     CallLeg,
     Campaign,
     Recording,
 )
+
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 # Parent-leg statuses after which the call is over.
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -43,6 +47,7 @@ class IncomingCall:
     state: str = ""
     zip: str = ""
     country: str = ""
+    stir_verstat: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,12 @@ def call_start(
     menu: bool = False,
     crm_name: str = "",
     crm_note: str = "",
+    spam: str = "",
+    screening_reason: str = "",
+    line_type: str = "",
 ) -> None:
-    """Log a new call to the number (None: unmatched) it reached, with the phones it will ring.
+    """Log a new call to the number (None: unmatched) it reached, with the phones it will ring,
+    and what screening found (`spam` is Call.Spam.BLOCKED for a blocked caller).
 
     `menu`: the caller hears the campaign's menu first; the phones are written once they
     choose (`menu_chosen`).
@@ -112,8 +121,12 @@ def call_start(
         menu_at=(at or timezone.now()) if menu else None,
         crm_name=_fit(Call, "crm_name", crm_name),
         crm_note=_fit(Call, "crm_note", crm_note),
-        outcome=Call.Outcome.IN_PROGRESS if number_id else Call.Outcome.UNMATCHED,
+        stir_verstat=_fit(Call, "stir_verstat", call.stir_verstat),
+        spam=spam,
+        screening_reason=_fit(Call, "screening_reason", screening_reason),
+        line_type=_fit(Call, "line_type", line_type),
     )
+    row.outcome = row.derive_outcome([], False) if number_id else Call.Outcome.UNMATCHED
     legs = [
         CallLeg(
             call_id=sid,
@@ -278,7 +291,13 @@ def _jobs_of_change(call: Call) -> list[outbox.Job]:
 
 def _best_decision(legs: list[CallLeg]) -> str:
     decisions = {leg.decision for leg in legs if leg.decision}
-    for decision in (Call.Decision.ACCEPTED, Call.Decision.REJECTED, Call.Decision.NO_INPUT):
+    order = (
+        Call.Decision.ACCEPTED,
+        Call.Decision.SPAM,
+        Call.Decision.REJECTED,
+        Call.Decision.NO_INPUT,
+    )
+    for decision in order:
         if decision in decisions:
             return decision
     return ""
@@ -344,10 +363,13 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
         locked = _locked(sid)
         call, row = locked.call, locked.leg(leg)
         accept = call.campaign.accept_digit if call.campaign else DEFAULT_ACCEPT_DIGIT
+        report = call.campaign.spam_report_key if call.campaign else ""
         if digits == "":
             decision = Call.Decision.NO_INPUT
         elif digits[:1] == accept:
             decision = Call.Decision.ACCEPTED
+        elif report and digits[:1] == report:
+            decision = Call.Decision.SPAM
         else:
             decision = Call.Decision.REJECTED
         facts: dict[str, object] = {"decision": decision, "decided_at": at}
@@ -357,7 +379,26 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
         if decision == Call.Decision.ACCEPTED and taken:
             facts.update(dial_outcome="stopped", bridged=False)
         locked.record(row, **facts)
-        return _settle(locked, decided_at=at)
+        if decision != Call.Decision.SPAM:
+            return _settle(locked, decided_at=at)
+        # Reported as spam by the person answering: the call is spam, its caller blocked.
+        call = _settle(locked, decided_at=at, spam=Call.Spam.REPORTED)
+        if row is not None and row.decision == Call.Decision.SPAM:
+            caller_block(call=call, note=f"Reported as spam by {row.label or 'a destination'}")
+        return call
+
+
+def caller_block(*, call: Call, note: str) -> BlockedCaller | None:
+    """Put the caller of `call` on the block list (None: no number to block). The entry
+    remembers the call, so clearing the call's spam mark takes it off the list again."""
+    if not _E164.fullmatch(call.caller_number):
+        return None
+    entry, _ = BlockedCaller.objects.get_or_create(
+        kind=BlockedCaller.Kind.NUMBER,
+        value=call.caller_number,
+        defaults={"note": _fit(BlockedCaller, "note", note), "reported_call_id": call.call_sid},
+    )
+    return entry
 
 
 def leg_ended(*, sid: str, leg: int | None, leg_sid: str, leg_status: str) -> Call | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from tracking import routing
+from tracking import routing, screening
 from tracking.models import (
     Agent,
+    BlockedCaller,
     Campaign,
     Destination,
     Holiday,
@@ -75,3 +77,10 @@ def agent_changed(sender, instance: Agent, **kwargs) -> None:
         Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now())
         campaign.refresh_from_db(fields=["updated_at"])
         routing.refresh_campaign(campaign)
+
+
+@receiver(post_save, sender=BlockedCaller)
+@receiver(post_delete, sender=BlockedCaller)
+def block_list_changed(sender, instance: BlockedCaller, **kwargs) -> None:
+    # Calls read the block list from the cache: re-cache it once the change is committed.
+    transaction.on_commit(screening.refresh_block_list, robust=True)

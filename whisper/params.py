@@ -101,4 +101,5 @@ class TwilioParams:
             state=self.text("FromState", "CallerState"),
             zip=self.text("FromZip", "CallerZip"),
             country=self.text("FromCountry", "CallerCountry"),
+            stir_verstat=self.text("StirVerstat"),
         )

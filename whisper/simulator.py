@@ -42,8 +42,21 @@ from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 # What a phone rung does. hang-up: the caller gives up while it rings; hang-up-in-whisper: it
-# picks up and the caller gives up while it hears the whisper.
-ANSWERS = ("accept", "decline", "silent", "no-answer", "busy", "hang-up", "hang-up-in-whisper")
+# picks up and the caller gives up while it hears the whisper; report-spam: it presses the
+# whisper's report-spam key.
+ANSWERS = (
+    "accept",
+    "decline",
+    "silent",
+    "no-answer",
+    "busy",
+    "hang-up",
+    "hang-up-in-whisper",
+    "report-spam",
+)
+# What a caller asked to "press <digit> to be connected" does: the digit asked, another key,
+# nothing, or hang up.
+CHALLENGE_KEYS = ("right", "wrong", "none", "hang-up")
 
 # Seconds the simulated clock moves for what takes time on a real call.
 RING_SECONDS = 6
@@ -64,6 +77,8 @@ _SPOKEN_KEYS = {"star": "*", "pound": "#", "hash": "#"}
 # A caller's answer to a menu: hang up while hearing it.
 HANG_UP = "hang-up"
 _ACCEPT_PROMPT = re.compile(r"\bpress (\w+) to accept", re.IGNORECASE)
+_REPORT_PROMPT = re.compile(r"\bpress (\w+) to report spam", re.IGNORECASE)
+_CHALLENGE_PROMPT = re.compile(r"\bto be connected, press (\d)", re.IGNORECASE)
 
 
 class SimulationError(Exception):
@@ -95,6 +110,10 @@ class SimulatedCall:
     # What the caller answers each menu they hear, in order: a key, words said (e.g.
     # "say:billing"), HANG_UP, or nothing (they wait); past the last, they wait.
     presses: tuple[str, ...] = ()
+    # Twilio's StirVerstat (caller ID attestation), sent when set; what the caller does if
+    # challenged (CHALLENGE_KEYS).
+    stir_verstat: str = ""
+    challenge_key: str = "right"
 
     def answer_for(self, index: int) -> str:
         """What the `index`th phone rung (from 0) does."""
@@ -338,6 +357,11 @@ class Simulator:
         wrong = [answer for answer in (call.answer, *call.answers) if answer not in ANSWERS]
         if wrong:
             raise SimulationError(f"--answer must be one of {', '.join(ANSWERS)}, not {wrong[0]}.")
+        if call.challenge_key not in CHALLENGE_KEYS:
+            raise SimulationError(
+                f"--challenge-key must be one of {', '.join(CHALLENGE_KEYS)}, "
+                f"not {call.challenge_key}."
+            )
         if call.message_seconds < 0:
             raise SimulationError("--message-seconds must be 0 (no message) or more.")
         self.call = call
@@ -384,6 +408,7 @@ class Simulator:
             ("FromZip", call.zip),
             ("FromCountry", call.country),
             ("CallerName", call.caller_name),
+            ("StirVerstat", call.stir_verstat),
         ):
             if value:
                 params[name] = value
@@ -416,7 +441,12 @@ class Simulator:
             elif verb.tag == "Record":
                 followed = self._record(verb, url)
             elif verb.tag == "Gather":
-                followed = self._caller_gather(verb, url)
+                if urlsplit(urljoin(url, verb.get("action") or url)).path.endswith(
+                    "/voice/challenge/"
+                ):
+                    followed = self._challenge(verb, url)
+                else:
+                    followed = self._caller_gather(verb, url)
             else:
                 self._say(f"  (the simulator does not play <{verb.tag}>; skipped)")
             if followed is not None:
@@ -450,6 +480,33 @@ class Simulator:
         self._say(f"  The caller presses nothing for {timeout} s.")
         if gather.get("actionOnEmptyResult") == "true":
             return action, self._twiml(action, {**params, "Digits": ""}, "menu: no key")
+        return None
+
+    def _challenge(self, gather: ET.Element, url: str) -> tuple[str, ET.Element] | None:
+        """The caller is asked to press a key before anything rings."""
+        prompt = []
+        for nested in gather:
+            if nested.tag == "Say":
+                for _ in range(max(int(nested.get("loop", "1") or 1), 1)):
+                    self._hear("caller", _words(nested))
+                prompt.append(_words(nested))
+        choice = self.call.challenge_key
+        if choice == "hang-up":
+            self._say("  The caller hangs up at the challenge.")
+            raise _Done
+        match = _CHALLENGE_PROMPT.search(" ".join(prompt))
+        asked = match.group(1) if match else ""
+        key = {"right": asked, "wrong": next(k for k in "8642" if k != asked), "none": ""}[choice]
+        action = urljoin(url, gather.get("action") or url)
+        params = {**self._parent_params("in-progress"), "Digits": key}
+        if key:
+            self._say(f"  The caller presses {key}.")
+            return action, self._twiml(action, params, f"challenge key {key}")
+        timeout = int(gather.get("timeout", "5"))
+        self.clock += timeout
+        self._say(f"  The caller presses nothing for {timeout} s.")
+        if gather.get("actionOnEmptyResult") == "true":
+            return action, self._twiml(action, params, "challenge: no key")
         return None
 
     # Ringing the destinations.
@@ -717,7 +774,18 @@ class Simulator:
         accept = self._accept_key(prompt)
         if answer == "accept":
             return accept
-        return next(key for key in "9753" if key != accept)
+        if answer == "report-spam":
+            match = _REPORT_PROMPT.search(prompt)
+            if match is None:
+                raise SimulationError(
+                    "The whisper offers no report-spam key: set one on the campaign "
+                    "(Spam screening → report-spam key)."
+                )
+            word = match.group(1).lower()
+            return _SPOKEN_KEYS.get(word, word)
+        report = _REPORT_PROMPT.search(prompt)
+        reserved = {accept, report.group(1) if report else ""}
+        return next(key for key in "9753" if key not in reserved)
 
     def _accept_key(self, prompt: str) -> str:
         match = _ACCEPT_PROMPT.search(prompt)

@@ -177,15 +177,15 @@ def missing_settings() -> list[str]:
     ]
 
 
-def client() -> Client:
+def client(*, timeout: float = TIMEOUT_SECONDS) -> Client:
     missing = missing_settings()
     if missing:
         raise TwilioNotConfigured(f"{' and '.join(missing)} not set. {SETUP_HELP}")
     base_url = getattr(settings, "TWILIO_API_BASE_URL", "")
     http_client = (
-        _RedirectedHttpClient(base_url, timeout=TIMEOUT_SECONDS)
+        _RedirectedHttpClient(base_url, timeout=timeout)
         if base_url
-        else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+        else TwilioHttpClient(timeout=timeout)
     )
     return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
 
@@ -475,3 +475,24 @@ def _gone_ok(doing: str, request: Callable[[], T]) -> T | None:
         if error.not_found:
             return None
         raise
+
+
+# A caller waits on the line-type look-up: past this, the call rings unscreened.
+LOOKUP_TIMEOUT_SECONDS = 2.5
+
+
+def line_type(*, phone_number: str) -> str:
+    """Twilio Lookup v2's line type of `phone_number` (mobile, landline, fixedVoip,
+    nonFixedVoip, tollFree…; "" when Twilio does not know). Charged by Twilio per request."""
+    doing = f"looking up the line type of {phone_number}"
+    result = _call(
+        doing,
+        lambda: (
+            client(timeout=LOOKUP_TIMEOUT_SECONDS)
+            .lookups.v2.phone_numbers(phone_number)
+            .fetch(fields="line_type_intelligence")
+        ),
+    )
+    intelligence = result.line_type_intelligence or {}
+    kind = intelligence.get("type") if isinstance(intelligence, dict) else None
+    return kind if isinstance(kind, str) else ""

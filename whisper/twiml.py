@@ -11,9 +11,12 @@ from tracking.agents import client_identity
 
 # Seconds the callee has to press a key once the whisper has been read.
 WHISPER_KEY_TIMEOUT = 6
+# Seconds a caller has to press the challenge's key once it has been said.
+CHALLENGE_KEY_TIMEOUT = 8
 
 NOT_IN_SERVICE = "Sorry, the number you have called is not in service. Goodbye."
 THANKS_FOR_MESSAGE = "Thank you for your message. Goodbye."
+CHALLENGE_FAILED = "Sorry, that was not the right key. Goodbye."
 FALLBACK_VOICE = "Polly.Joanna"
 FALLBACK_LANGUAGE = "en-US"
 
@@ -147,6 +150,32 @@ def screen(*, words: str, voice: str, language: str, decide_url: str) -> VoiceRe
     )
     gather.say(words, voice=voice, language=language)
     twiml.hangup()
+    return twiml
+
+
+def challenge(*, prompt: str, action: str, voice: str, language: str) -> VoiceResponse:
+    """A question a caller must answer with one key before anything rings.
+
+    Said twice inside a one-key <Gather>; silence posts an empty answer to `action` too
+    (actionOnEmptyResult), and the <Hangup/> ends the call should that post not come.
+    """
+    twiml = VoiceResponse()
+    gather = twiml.gather(
+        num_digits=1,
+        action=action,
+        method="POST",
+        timeout=CHALLENGE_KEY_TIMEOUT,
+        action_on_empty_result=True,
+    )
+    gather.say(prompt, voice=voice, language=language, loop=2)
+    twiml.hangup()
+    return twiml
+
+
+def reject() -> VoiceResponse:
+    """Refuse the call without answering it: nothing rings, and Twilio does not bill it."""
+    twiml = VoiceResponse()
+    twiml.reject()
     return twiml
 
 

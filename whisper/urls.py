@@ -8,6 +8,7 @@ urlpatterns = [
     path("voice/", views.incoming, name="incoming"),
     path("voice/fallback/", views.fallback, name="fallback"),
     path("voice/menu/", menus.choose, name="menu"),
+    path("voice/challenge/", views.challenge, name="challenge"),
     path("voice/whisper/", views.screen, name="screen"),
     path("voice/whisper/decide/", views.decide, name="decide"),
     path("voice/leg-status/", views.leg_status, name="leg-status"),

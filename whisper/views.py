@@ -7,7 +7,9 @@ whisper, and still reaches voicemail.
 
 A call's path:
 1. `incoming` logs the call with the destinations it will ring (business hours decide which),
-   then rings the first (one after another) or all of them (all at once).
+   then rings the first (one after another) or all of them (all at once). Screening comes
+   first (tracking.screening): a blocked caller is rejected, a suspect one must answer the
+   challenge (`challenge`) before anything rings.
 2. Each destination that picks up hears the whisper (`screen`) and presses a key (`decide`).
    Its phone's own status callback (`leg_status`) says how it stopped ringing.
 3. When a <Dial> ends (`dial_done`), an accepted call is over; otherwise the next destination
@@ -27,7 +29,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from attribution.calls import whisper_facts
-from tracking import caller_context, events, routing
+from tracking import caller_context, events, routing, screening
 from tracking.announcement import CallerContext, CallerPlace, announcement
 from tracking.models import DEFAULT_ACCEPT_DIGIT, CallLeg, Recording
 from tracking.routing import Route
@@ -225,11 +227,28 @@ def _after_unanswered(request: HttpRequest, sid: str, route: Route) -> HttpRespo
     return _missed(request, sid, route)
 
 
-def _start_event(call: IncomingCall, route: Route | None) -> tuple[dict, tuple[Target, ...]]:
-    """What the call log needs to know of a call that has just come in, and whom it rings."""
+def _start_event(
+    call: IncomingCall, route: Route | None, *, database: bool = True
+) -> tuple[dict, tuple[Target, ...], screening.Verdict]:
+    """What the call log needs to know of a call that has just come in, whom it rings, and
+    what screening decided (`database=False`: the rules that need it are skipped)."""
     at = timezone.now()
-    plan = route.plan(at) if route else None
-    menu = route.offers_menu(plan) if route else False
+    verdict = (
+        screening.screen(
+            caller=call.caller,
+            country=call.country,
+            verstat=call.stir_verstat,
+            route=route,
+            at=at,
+            database=database,
+        )
+        if route
+        else screening.Verdict()
+    )
+    # A blocked caller rings nobody: no destinations are planned.
+    plan = route.plan(at) if route and not verdict.blocked else None
+    # Screening comes first: a challenged caller hears the menu once they pass.
+    menu = route.offers_menu(plan) if route and plan else False
     event = {
         "call": call,
         "number_id": route.number_id if route else None,
@@ -238,8 +257,33 @@ def _start_event(call: IncomingCall, route: Route | None) -> tuple[dict, tuple[T
         "after_hours": plan.after_hours if plan else False,
         "at": at,
         "menu": menu,
+        **verdict.as_event(),
     }
-    return event, plan.targets if plan and not menu else ()
+    return event, plan.targets if plan and not menu else (), verdict
+
+
+def _answer_start(
+    request: HttpRequest, call: IncomingCall, route: Route, event: dict, verdict
+) -> HttpResponse:
+    """The caller's first answer: rejected, challenged, or on to the menu or ringing."""
+    if verdict.blocked:
+        return twiml.response(twiml.reject())
+    if verdict.challenge:
+        return _challenge(request, call.sid, route, event["at"])
+    return _answer(request, call.sid, route, event, event["targets"])
+
+
+def _challenge(request: HttpRequest, sid: str, route: Route, started_at) -> HttpResponse:
+    digit = screening.new_challenge_digit()
+    token = screening.challenge_token(sid=sid, digit=digit, started_at=started_at)
+    return twiml.response(
+        twiml.challenge(
+            prompt=screening.challenge_prompt(digit),
+            action=_url(request, "whisper:challenge", sid, route.tracking_number, t=token),
+            voice=route.voice,
+            language=route.language,
+        )
+    )
 
 
 def _forward_from_cache(request: HttpRequest) -> HttpResponse:
@@ -248,13 +292,13 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
     try:
         call = TwilioParams(request.POST).incoming_call()
         route = routing.cached_route(call.called)
-        event, targets = _start_event(call, route)
+        event, _, verdict = _start_event(call, route, database=False)
         if call.sid:
             # Without a route the call is logged as unmatched, as the caller heard it.
             events.put("start", event)
         if route is None:
             return twiml.response(twiml.not_in_service())
-        return _answer(request, call.sid, route, event, targets)
+        return _answer_start(request, call, route, event, verdict)
     except Exception:
         logger.exception("Could not route %s from the cache", request.path)
         return twiml.response(twiml.not_in_service())
@@ -265,13 +309,59 @@ def incoming(request: HttpRequest) -> HttpResponse:
     """Voice URL of every tracking number: log the call and ring the business."""
     call = TwilioParams(request.POST).incoming_call()
     route = routing.route_for(call.called)
-    event, targets = _start_event(call, route)
+    event, _, verdict = _start_event(call, route)
     if route is not None:
         event.update(caller_context.crm_facts(route, call))
     events.record("start", **event)
     if route is None:
         return twiml.response(twiml.not_in_service())
-    return _answer(request, call.sid, route, event, targets)
+    return _answer_start(request, call, route, event, verdict)
+
+
+def _challenge_answer(request: HttpRequest, *, database: bool = True) -> HttpResponse:
+    """The caller's key, checked against the signed digit in the URL: on to ringing, or the
+    call ends as spam. `database=False` routes from the cache and spools the answer."""
+    params = TwilioParams(request.POST)
+    sid = _call_param(request) or params.call_sid
+    expected = screening.read_challenge_token(_query(request).text("t", limit=200), sid=sid)
+    passed = expected is not None and params.text("Digits", limit=1) == expected[0]
+    event = {"sid": sid, "passed": passed, "at": timezone.now()}
+    if database:
+        events.record("challenge_answered", **event)
+    else:
+        events.put("challenge_answered", event)
+    route = _route(request) if database else _cached_route(request)
+    if route is None:
+        return twiml.response(twiml.not_in_service())
+    if not passed:
+        return twiml.response(
+            twiml.say_and_hang_up(
+                twiml.CHALLENGE_FAILED, voice=route.voice, language=route.language
+            )
+        )
+    # The menu and whom to ring were planned when the call came in: the same instant plans
+    # the same.
+    plan = route.plan(expected[1])
+    if route.offers_menu(plan):
+        # Imported here: the menu's own webhook builds on this module.
+        from whisper import menus
+
+        return menus.offer(request, sid, route)
+    return _begin(request, sid, route, plan.targets)
+
+
+def _challenge_from_cache(request: HttpRequest) -> HttpResponse:
+    try:
+        return _challenge_answer(request, database=False)
+    except Exception:
+        logger.exception("Could not answer a challenge from the cache")
+        return twiml.response(twiml.not_in_service())
+
+
+@twilio_webhook(fallback=_challenge_from_cache)
+def challenge(request: HttpRequest) -> HttpResponse:
+    """<Gather action> of the challenge: the suspect caller's key."""
+    return _challenge_answer(request)
 
 
 @twilio_webhook(fallback=_forward_from_cache)
@@ -435,7 +525,8 @@ def dial_done(request: HttpRequest) -> HttpResponse:
     if call is None:
         return _after_dial_from_cache(request)
     taken = CallLeg.Result.ACCEPTED in call.leg_results.values()
-    if taken or _caller_gone(params) or call.campaign is None:
+    # A call reported as spam rings nobody else and leaves no message.
+    if taken or _caller_gone(params) or call.campaign is None or call.spam:
         return twiml.response(twiml.hang_up())
     route = _route(request)
     if route is None:

@@ -26,6 +26,14 @@ CAMPAIGN_FIELDS = {
     "recording_notice": "",
     "notify_emails": "",
     "menu_greeting": "",
+    "challenge_attestation": "",
+    "challenge_prefixes": "",
+    "challenge_burst_calls": "0",
+    "challenge_burst_minutes": "10",
+    "spam_report_key": "",
+    "lead_min_talk_seconds": "60",
+    "lead_value": "",
+    "lead_currency": "USD",
 }
 INLINES = ["destinations", "menu_options", "opening_hours", "holidays", "numbers"]
 

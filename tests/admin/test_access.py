@@ -45,7 +45,7 @@ def test_it_loads_change_and_view_pages(admin_client, marketer_client, number):
             assert client.get(page).status_code == 200, page
 
 
-def test_marketers_group_has_exactly_campaign_number_and_call_view_permissions(db):
+def test_marketers_group_has_exactly_campaign_number_call_view_and_screening_permissions(db):
     # The call-log app's; website attribution grants its own (tests/attribution).
     permissions = Group.objects.get(name="Marketers").permissions
     codenames = set(
@@ -61,6 +61,13 @@ def test_marketers_group_has_exactly_campaign_number_and_call_view_permissions(d
         "delete_trackingnumber",
         "view_trackingnumber",
         "view_call",
+        # Screening: spam marks and tags on calls, and the block list.
+        "label_call",
+        "view_tag",
+        "add_blockedcaller",
+        "change_blockedcaller",
+        "delete_blockedcaller",
+        "view_blockedcaller",
     }
 
 

@@ -259,3 +259,23 @@ def test_an_app_that_changes_a_call_publishes_it_as_call_updated(
     assert update["type"] == "call.updated"
     assert update["data"]["changes"] == ["caller"]
     assert update["data"]["caller"]["name"] == "SPAM LIKELY"
+
+
+def test_a_spam_mark_and_tags_are_sent_as_call_updated(twilio, number, endpoint, receiver):
+    from tracking import leads, screening
+
+    _accepted_call(twilio)
+    work()
+
+    screening.call_set_spam(sid="CA100", spam=Call.Spam.MARKED)
+    work()
+    update = receiver.received[-1].payload
+    assert update["type"] == "call.updated"
+    assert update["data"]["changes"] == ["lead", "outcome", "spam"]
+    assert (update["data"]["outcome"], update["data"]["spam"]) == ("spam", "marked")
+    assert update["data"]["lead"]["qualified"] is False
+
+    leads.calls_tag(calls=Call.objects.all(), names=["callback"])
+    work()
+    update = receiver.received[-1].payload
+    assert (update["data"]["changes"], update["data"]["tags"]) == (["tags"], ["callback"])

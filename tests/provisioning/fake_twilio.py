@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 API = "/2010-04-01/Accounts/(?P<account>AC\\w+)"
 ROUTES = [
@@ -39,6 +39,8 @@ ROUTES = [
     ("DELETE", re.compile(API + r"/Transcriptions/(?P<sid>TR\w+)\.json$"), "delete_transcription"),
     ("GET", re.compile(r"^/v1/PhoneNumbers/Countries/(?P<country>\w+)$"), "prices"),
     ("POST", re.compile(API + r"/Applications/(?P<sid>AP\w+)\.json$"), "update_app"),
+    # Lookup v2 (lookups.twilio.com): no account in the path.
+    ("GET", re.compile(r"^/v2/PhoneNumbers/(?P<number>[^/]+)$"), "lookup"),
 ]
 BYTE_RANGE = re.compile(r"bytes=(?P<first>\d*)-(?P<last>\d*)$")
 
@@ -96,6 +98,8 @@ class FakeTwilio:
     requests: list[Received] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     next_sids: list[str] = field(default_factory=list)
+    # Lookup v2: the line type of each number it knows.
+    line_types: dict[str, str] = field(default_factory=dict)
     _counter: int = 0
 
     # Set-up helpers for tests.
@@ -320,6 +324,30 @@ class FakeTwilio:
             return 404, _error(404, 20404, f"The requested resource {received.path} was not found")
         del self.transcriptions[sid]
         return 204, None
+
+    def _lookup(self, received, *, number):
+        number = unquote(number)
+        if not re.fullmatch(r"\+[1-9]\d{1,14}", number):
+            return 404, _error(404, 20404, "The requested resource was not found")
+        fields = received.query.get("Fields", "")
+        body = {
+            "phone_number": number,
+            "valid": True,
+            "calling_country_code": "1",
+            "country_code": "US",
+            "line_type_intelligence": None,
+            "url": f"https://lookups.twilio.com/v2/PhoneNumbers/{number}",
+        }
+        if "line_type_intelligence" in fields.split(","):
+            kind = self.line_types.get(number)
+            body["line_type_intelligence"] = {
+                "type": kind,
+                "carrier_name": "Fake Carrier" if kind else None,
+                "error_code": None if kind else 60600,
+                "mobile_country_code": None,
+                "mobile_network_code": None,
+            }
+        return 200, body
 
 
 def _apply(record: dict, form: dict[str, str]) -> None:

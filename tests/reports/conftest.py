@@ -28,6 +28,7 @@ HEADERS = [
     "Abandoned",
     "Voicemail",
     "After hours",
+    "Spam",
     "Acceptance rate",
     "Connect rate",
     "Avg talk seconds",
@@ -137,6 +138,7 @@ def figures(
     *,
     voicemail=0,
     after_hours=0,
+    spam=0,
 ) -> dict:
     return {
         "call_count": calls,
@@ -148,6 +150,7 @@ def figures(
         "abandoned": abandoned,
         "voicemail": voicemail,
         "after_hours": after_hours,
+        "spam": spam,
         "acceptance_rate": pytest.approx(acceptance) if acceptance is not None else None,
         "connect_rate": pytest.approx(connect) if connect is not None else None,
         "avg_talk_seconds": pytest.approx(talk) if talk is not None else None,

@@ -170,9 +170,9 @@ def test_campaign_csv_has_the_voicemail_and_after_hours_columns(
 
     assert rows[0][1:] == HEADERS
     assert rows[1:] == [
-        ["Billboard", "3", "1", "1", "0", "0", "1", "1", "0", "1", "1.0000", "0.3333", "90.0"],
-        ["Plumbing", "5", "3", "2", "0", "0", "1", "0", "2", "2", "0.6667", "0.4000", "45.0"],
-        ["Total", "8", "4", "3", "0", "0", "2", "1", "2", "3", "0.7500", "0.3750", "60.0"],
+        ["Billboard", "3", "1", "1", "0", "0", "1", "1", "0", "1", "0", "1.0000", "0.3333", "90.0"],
+        ["Plumbing", "5", "3", "2", "0", "0", "1", "0", "2", "2", "0", "0.6667", "0.4000", "45.0"],
+        ["Total", "8", "4", "3", "0", "0", "2", "1", "2", "3", "0", "0.7500", "0.3750", "60.0"],
     ]
 
 
@@ -236,6 +236,7 @@ def test_page_shows_the_new_columns_and_the_destination_table(marketer_client, r
         "Abandoned": "0",
         "Voicemail": "2",
         "After hours": "2",
+        "Spam": "0",
         "Acceptance rate": "66.7%",
         "Connect rate": "40.0%",
         "Avg talk time": "0:45",

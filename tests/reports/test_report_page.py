@@ -43,8 +43,8 @@ def test_campaign_csv_has_every_figure(marketer_client, reports_url, world):
 
     assert rows == [
         ["Campaign", *HEADERS],
-        ["Quiet", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
-        ["Radio", "4", "1", "2", "0", "0", "1", "0", "0", "0", "1.0000", "0.5000", "60.0"],
+        ["Quiet", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
+        ["Radio", "4", "1", "2", "0", "0", "1", "0", "0", "0", "0", "1.0000", "0.5000", "60.0"],
         [
             "Spring Billboard",
             "7",
@@ -56,12 +56,28 @@ def test_campaign_csv_has_every_figure(marketer_client, reports_url, world):
             "1",
             "0",
             "0",
+            "0",
             "0.5000",
             "0.2857",
             "90.0",
         ],
-        ["Unmatched (no campaign)", "1", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
-        ["Total", "12", "5", "4", "1", "1", "3", "1", "0", "0", "0.6000", "0.3333", "75.0"],
+        [
+            "Unmatched (no campaign)",
+            "1",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "",
+            "0.0000",
+            "",
+        ],
+        ["Total", "12", "5", "4", "1", "1", "3", "1", "0", "0", "0", "0.6000", "0.3333", "75.0"],
     ]
 
 
@@ -79,12 +95,12 @@ def test_number_csv_has_every_figure(marketer_client, reports_url, world):
     ]
     assert [row[3:] for row in rows] == [
         HEADERS,
-        ["0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
-        ["4", "1", "2", "0", "0", "1", "0", "0", "0", "1.0000", "0.5000", "60.0"],
-        ["4", "4", "2", "1", "1", "0", "0", "0", "0", "0.5000", "0.5000", "90.0"],
-        ["3", "0", "0", "0", "0", "2", "1", "0", "0", "", "0.0000", ""],
-        ["1", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
-        ["12", "5", "4", "1", "1", "3", "1", "0", "0", "0.6000", "0.3333", "75.0"],
+        ["0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""],
+        ["4", "1", "2", "0", "0", "1", "0", "0", "0", "0", "1.0000", "0.5000", "60.0"],
+        ["4", "4", "2", "1", "1", "0", "0", "0", "0", "0", "0.5000", "0.5000", "90.0"],
+        ["3", "0", "0", "0", "0", "2", "1", "0", "0", "0", "", "0.0000", ""],
+        ["1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""],
+        ["12", "5", "4", "1", "1", "3", "1", "0", "0", "0", "0.6000", "0.3333", "75.0"],
     ]
 
 
@@ -93,11 +109,26 @@ def test_day_csv_lists_every_day_of_the_period(marketer_client, reports_url, wor
 
     assert rows == [
         ["Day", *HEADERS],
-        ["2026-03-02", "5", "3", "4", "0", "0", "0", "1", "0", "0", "1.0000", "0.8000", "75.0"],
-        ["2026-03-03", "7", "2", "0", "1", "1", "3", "0", "0", "0", "0.0000", "0.0000", ""],
+        [
+            "2026-03-02",
+            "5",
+            "3",
+            "4",
+            "0",
+            "0",
+            "0",
+            "1",
+            "0",
+            "0",
+            "0",
+            "1.0000",
+            "0.8000",
+            "75.0",
+        ],
+        ["2026-03-03", "7", "2", "0", "1", "1", "3", "0", "0", "0", "0", "0.0000", "0.0000", ""],
         # The decoy at midnight of the day after now falls inside the period.
-        ["2026-03-04", "1", "1", "1", "0", "0", "0", "0", "0", "0", "1.0000", "1.0000", "5.0"],
-        ["Total", "13", "6", "5", "1", "1", "3", "1", "0", "0", "0.6667", "0.3846", "61.0"],
+        ["2026-03-04", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0", "1.0000", "1.0000", "5.0"],
+        ["Total", "13", "6", "5", "1", "1", "3", "1", "0", "0", "0", "0.6667", "0.3846", "61.0"],
     ]
 
 
@@ -117,6 +148,7 @@ def test_hour_csv_lists_all_24_hours(marketer_client, reports_url, world):
         "1",
         "0",
         "0",
+        "0",
         "0.5000",
         "0.3333",
         "60.0",
@@ -131,11 +163,26 @@ def test_hour_csv_lists_all_24_hours(marketer_client, reports_url, world):
         "0",
         "0",
         "0",
+        "0",
         "1.0000",
         "1.0000",
         "120.0",
     ]
-    assert by_hour["14:00"] == ["3", "1", "0", "0", "1", "2", "0", "0", "0", "0.0000", "0.0000", ""]
+    assert by_hour["14:00"] == [
+        "3",
+        "1",
+        "0",
+        "0",
+        "1",
+        "2",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0.0000",
+        "0.0000",
+        "",
+    ]
     assert by_hour["16:00"] == [
         "4",
         "1",
@@ -146,12 +193,13 @@ def test_hour_csv_lists_all_24_hours(marketer_client, reports_url, world):
         "0",
         "0",
         "0",
+        "0",
         "1.0000",
         "0.5000",
         "60.0",
     ]
-    assert by_hour["23:00"] == ["1", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""]
-    assert by_hour["00:00"] == ["0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""]
+    assert by_hour["23:00"] == ["1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "0.0000", ""]
+    assert by_hour["00:00"] == ["0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "", "", ""]
     assert rows[-1][0] == "Total" and rows[-1][1] == "12"
 
 
@@ -163,7 +211,7 @@ def test_place_csv_has_every_place(marketer_client, reports_url, world):
         [
             "US",
             "TX",
-            "Austin",  # as every page writes it, not Twilio's capitals
+            "Austin",
             "6",
             "3",
             "4",
@@ -173,14 +221,49 @@ def test_place_csv_has_every_place(marketer_client, reports_url, world):
             "0",
             "0",
             "0",
+            "0",
             "1.0000",
             "0.6667",
             "75.0",
         ],
-        ["", "", "", "2", "0", "0", "0", "0", "1", "0", "0", "0", "", "0.0000", ""],
-        ["US", "IL", "Chicago", "2", "0", "0", "0", "0", "1", "1", "0", "0", "", "0.0000", ""],
-        ["US", "TX", "Dallas", "2", "2", "0", "1", "1", "0", "0", "0", "0", "0.0000", "0.0000", ""],
-        ["Total", "", "", "12", "5", "4", "1", "1", "3", "1", "0", "0", "0.6000", "0.3333", "75.0"],
+        ["", "", "", "2", "0", "0", "0", "0", "1", "0", "0", "0", "0", "", "0.0000", ""],
+        ["US", "IL", "Chicago", "2", "0", "0", "0", "0", "1", "1", "0", "0", "0", "", "0.0000", ""],
+        [
+            "US",
+            "TX",
+            "Dallas",
+            "2",
+            "2",
+            "0",
+            "1",
+            "1",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0.0000",
+            "0.0000",
+            "",
+        ],
+        [
+            "Total",
+            "",
+            "",
+            "12",
+            "5",
+            "4",
+            "1",
+            "1",
+            "3",
+            "1",
+            "0",
+            "0",
+            "0",
+            "0.6000",
+            "0.3333",
+            "75.0",
+        ],
     ]
 
 
@@ -215,6 +298,7 @@ def test_page_shows_figures_as_people_read_them(marketer_client, reports_url, wo
         "1",
         "0",
         "0",
+        "0",
         "50.0%",
         "28.6%",
         "1:30",
@@ -222,8 +306,8 @@ def test_page_shows_figures_as_people_read_them(marketer_client, reports_url, wo
     # Rates resting on a handful of calls say so.
     assert '50.0%<sup aria-label="only 4 screened">*</sup>' in html
     # Nothing screened, nothing to divide: dashes, not 0 % and not an error.
-    assert _cells(html, "campaigns", "Quiet")[10:] == ["—", "—", "—"]
-    assert _cells(html, "campaigns", "Total")[10:] == ["60.0%", "33.3%", "1:15"]
+    assert _cells(html, "campaigns", "Quiet")[11:] == ["—", "—", "—"]
+    assert _cells(html, "campaigns", "Total")[11:] == ["60.0%", "33.3%", "1:15"]
     assert _cells(html, "numbers", "(512) 555-0100")[:3] == [
         "(512) 555-0100",
         "Spring Billboard",
@@ -282,9 +366,9 @@ def test_an_empty_period_shows_dashes(marketer_client, reports_url, world):
     assert response.status_code == 200
     assert (
         _cells(html, "campaigns", "Total")
-        == ["Total", "0", "0", "0", "0", "0", "0", "0", "0", "0"] + ["—"] * 3
+        == ["Total", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"] + ["—"] * 3
     )
-    assert _cells(html, "days", "Wed, Jan 1, 2025")[10:] == ["—", "—", "—"]
+    assert _cells(html, "days", "Wed, Jan 1, 2025")[11:] == ["—", "—", "—"]
     assert "No calls in this period." in html  # the places table
     assert response.context["summary"][-3:] == [
         {"name": "acceptance_rate", "header": "Acceptance rate", "text": "—"},
@@ -298,7 +382,7 @@ def test_one_campaign_without_calls_shows_dashes(marketer_client, reports_url, w
         reports_url, {**PERIOD_QUERY, "campaign": world["quiet"].pk}
     ).content.decode()
 
-    assert _cells(html, "campaigns", "Quiet")[1:] == ["0"] * 9 + ["—"] * 3
+    assert _cells(html, "campaigns", "Quiet")[1:] == ["0"] * 10 + ["—"] * 3
     assert "Spring Billboard" not in html.split('id="report-campaigns"')[1].split("</table>")[0]
 
 

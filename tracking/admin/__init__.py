@@ -3,7 +3,8 @@ its export and the reports. One module per model; each registers itself on `admi
 
 from django.contrib import admin
 
-from tracking.admin import agents, calls, campaigns, numbers  # noqa: F401  (registers the models)
+# Each registers its models.
+from tracking.admin import agents, calls, campaigns, leads, numbers, screening  # noqa: F401
 
 admin.site.site_header = "Call Tracking"
 admin.site.site_title = "Call Tracking"

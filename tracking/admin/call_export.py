@@ -31,6 +31,12 @@ CSV_COLUMNS = [
     ("Talk seconds", "talk_seconds"),
     ("Duration seconds", "duration_seconds"),
     ("Menu choice", "menu_choice"),
+    ("Caller ID attestation", "stir_verstat"),
+    ("Spam", "spam"),
+    ("Screened because", "screening_reason"),
+    ("Qualified lead", "qualified_lead"),
+    # Appended to each row by leads.with_tags.
+    ("Tags", None),
 ]
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+")
 

@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from tracking import phones, reports, search, services
+from tracking import leads, phones, reports, screening, search, services
 from tracking.admin import call_timeline, display
 from tracking.admin.call_export import CSV_COLUMNS, csv_lines
 from tracking.admin.call_list import (
@@ -24,7 +24,9 @@ from tracking.admin.call_list import (
     PeriodsBetweenBounds,
 )
 from tracking.admin.display import DASH, minutes_seconds
+from tracking.admin.leads import CallLeadActions, QualifiedFilter
 from tracking.admin.menus import menu_column
+from tracking.admin.screening import CallSpamActions, SpamFilter
 from tracking.models import Call, CallLeg, Recording
 from whisper import twilio_api
 from whisper.recording_audio import recording_audio_response
@@ -91,12 +93,21 @@ class RecordingInline(ReadOnlyCallPartInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(CallSpamActions, CallLeadActions, admin.ModelAdmin):
     # Six columns that fit beside the filters at 1440 px: where the call came from and who took
     # it each read as one cell, the details under the main line.
     list_display = ["started", "outcome_label", "source", "caller", "taken_by"]
     list_display_links = ["started"]
-    list_filter = ["campaign", "outcome", "after_hours", CallerCountryFilter, CallerStateFilter]
+    list_filter = [
+        "campaign",
+        "outcome",
+        SpamFilter,
+        QualifiedFilter,
+        "tags",
+        "after_hours",
+        CallerCountryFilter,
+        CallerStateFilter,
+    ]
     list_select_related = ["campaign", "tracking_number"]
     date_hierarchy = "started_at"
 
@@ -110,6 +121,8 @@ class CallAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     inlines = [CallLegInline, RecordingInline]
+    readonly_fields = ["attestation", "lead", "tag_list"]
+    actions = [*CallSpamActions.actions, *CallLeadActions.lead_actions]
     # The call's page leads with its timeline; the fields and inlines follow, folded.
     change_form_template = "admin/tracking/call/change_form.html"
     fieldsets = [
@@ -160,6 +173,22 @@ class CallAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Lead",
+            {"fields": ["lead", "tag_list"]},
+        ),
+        (
+            "Screening",
+            {
+                "fields": [
+                    "attestation",
+                    "line_type",
+                    "screening_reason",
+                    "challenge_passed",
+                    "spam",
+                ]
+            },
+        ),
+        (
             "End",
             {
                 "fields": [
@@ -193,6 +222,11 @@ class CallAdmin(admin.ModelAdmin):
     @admin.display(description="Menu choice", ordering="menu_choice")
     def menu(self, call: Call) -> str:
         return menu_column(call)
+
+    @admin.display(description="Caller ID attestation")
+    def attestation(self, call: Call) -> str:
+        label = screening.attestation_label(call.stir_verstat)
+        return f"{label} ({call.stir_verstat})" if call.stir_verstat else label
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_label(self, call: Call) -> str:
@@ -304,10 +338,11 @@ class CallAdmin(admin.ModelAdmin):
             changelist = self.get_changelist_instance(_without_page(request))
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:tracking_call_changelist") + "?e=1")
-        rows = changelist.queryset.values_list(*(field for _, field in CSV_COLUMNS))
+        rows = changelist.queryset.annotate(qualified_lead=leads.qualified_expression())
+        rows = rows.values_list("pk", *(field for _, field in CSV_COLUMNS if field))
         filename = timezone.localtime().strftime("calls-%Y%m%d-%H%M.csv")
         return StreamingHttpResponse(
-            csv_lines(rows.iterator(chunk_size=2000)),
+            csv_lines(leads.with_tags(rows.iterator(chunk_size=2000))),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

@@ -54,7 +54,13 @@ def _calls_per_campaign(period) -> dict:
     """Annotations counting each campaign's calls of `period` over a single join."""
     since, until = period.bounds()
     recent = Q(calls__started_at__gte=since, calls__started_at__lt=until)
-    screened = Count("calls", filter=recent & Q(calls__whispered_at__isnull=False))
+    # Spam and blocked calls are no calls the business could have taken.
+    screened = Count(
+        "calls",
+        filter=recent
+        & Q(calls__whispered_at__isnull=False)
+        & ~Q(calls__outcome__in=[Call.Outcome.SPAM, Call.Outcome.BLOCKED]),
+    )
     accepted = Count("calls", filter=recent & Q(calls__outcome=Call.Outcome.ACCEPTED))
     return {
         "calls_count": Count("calls", filter=recent),
@@ -180,6 +186,39 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             {
                 "description": "E-mails sent when a caller leaves a message or a call is missed.",
                 "fields": ["notify_emails"],
+            },
+        ),
+        (
+            "Spam screening",
+            {
+                "description": (
+                    "Callers on the block list (Blocked callers, in the menu) are rejected on "
+                    "every campaign. Suspect callers chosen here must press a random key before "
+                    "anything rings; failing makes the call spam. Genuine callers pass."
+                ),
+                "fields": [
+                    "challenge_attestation",
+                    "challenge_prefixes",
+                    ("challenge_burst_calls", "challenge_burst_minutes"),
+                    "challenge_voip",
+                    "spam_report_key",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        (
+            "Leads",
+            {
+                "description": (
+                    "A qualified lead is a call a destination accepted, that lasted at least "
+                    "the time below, and is not spam."
+                ),
+                "fields": [
+                    "lead_min_talk_seconds",
+                    "lead_first_time_only",
+                    ("lead_value", "lead_currency"),
+                ],
+                "classes": ["collapse"],
             },
         ),
         (

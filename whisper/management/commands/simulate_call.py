@@ -41,7 +41,21 @@ class Command(BaseCommand):
             "the order of the campaign's destinations), e.g. --answer decline --answer accept; "
             "the last one given stands for the phones after it (default: accept). hang-up: the "
             "caller gives up while it rings; hang-up-in-whisper: it picks up and the caller "
-            "gives up during the whisper.",
+            "gives up during the whisper; report-spam: it presses the report-spam key.",
+        )
+        parser.add_argument(
+            "--stir",
+            default="",
+            metavar="VERSTAT",
+            help="StirVerstat, the caller ID attestation Twilio sends, e.g. "
+            "TN-Validation-Passed-A, TN-Validation-Failed-C, No-TN-Validation (default: none).",
+        )
+        parser.add_argument(
+            "--challenge-key",
+            default="right",
+            choices=simulator.CHALLENGE_KEYS,
+            help="What the caller does if asked to press a key to be connected: the key asked "
+            "(right), another (wrong), nothing (none), or hang up (default: right).",
         )
         parser.add_argument(
             "--press",
@@ -91,6 +105,8 @@ class Command(BaseCommand):
             message_seconds=max(options["message_seconds"], 0),
             transcription_text=options["transcription"],
             presses=tuple(options["presses"] or ()),
+            stir_verstat=options["stir"],
+            challenge_key=options["challenge_key"],
         )
         try:
             if options["url"]:
@@ -132,6 +148,15 @@ class Command(BaseCommand):
             ("talk", f"{row.talk_seconds} s" if row.talk_seconds is not None else "—"),
             ("duration", f"{row.duration_seconds} s" if row.duration_seconds is not None else "—"),
         ]
+        if row.stir_verstat:
+            fields.append(("attestation", row.stir_verstat))
+        if row.screening_reason:
+            passed = {True: "passed", False: "failed", None: "not answered"}
+            fields.append(("screened", row.screening_reason))
+            if not row.spam == Call.Spam.BLOCKED:
+                fields.append(("challenge", passed[row.challenge_passed]))
+        if row.spam:
+            fields.append(("spam", row.get_spam_display()))
         self.stdout.write(f"\nCall log row {row.call_sid}:")
         for name, value in fields:
             self.stdout.write(f"  {name + ':':<14}{value}")
