@@ -13,7 +13,8 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+# As tests/attribution/conftest.py's NOW (not imported: this runs outside pytest).
+NOW = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0) - timedelta(days=1)
 
 
 def _setup() -> None:

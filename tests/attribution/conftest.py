@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,8 @@ from tests.provisioning.conftest import fake, fake_server  # noqa: F401 (fixture
 from tracking.models import Campaign, TrackingNumber
 
 # Tests freeze the clock here and build every time from it.
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+# The endpoint's and the pools' injected clock: yesterday at 15:00, whatever day the suite runs.
+NOW = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0) - timedelta(days=1)
 ORIGIN = "https://www.plumber.example"
 PRINTED = "+15125550100"
 
