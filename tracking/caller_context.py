@@ -56,8 +56,7 @@ def _history(call: Call) -> tuple[int, bool | None]:
     if not call.caller_number.startswith("+"):
         return 0, None
     outcomes = list(
-        Call.objects.filter(caller_number=call.caller_number, started_at__lt=call.started_at)
-        .exclude(call_sid=call.call_sid)
+        call.earlier_calls()
         .order_by("-started_at")
         .values_list("outcome", flat=True)[:HISTORY_LIMIT]
     )

@@ -50,12 +50,6 @@ class Qualification:
         return f"Qualified lead, worth {self.value} {self.currency}"
 
 
-def _earlier_calls(call_sid: str, caller_number: str, started_at) -> QuerySet[Call]:
-    return Call.objects.filter(caller_number=caller_number, started_at__lt=started_at).exclude(
-        call_sid=call_sid
-    )
-
-
 def qualification(call: Call) -> Qualification:
     """Whether `call` is a qualified lead under its campaign's rule, and exactly why (not)."""
     campaign = call.campaign
@@ -82,7 +76,7 @@ def qualification(call: Call) -> Qualification:
             checks.append(Check(False, "Caller number unknown: cannot tell a first-time caller"))
         else:
             earlier = (
-                _earlier_calls(call.call_sid, call.caller_number, call.started_at)
+                call.earlier_calls()
                 .order_by("started_at")
                 .values_list("started_at", flat=True)
                 .first()

@@ -693,6 +693,13 @@ class Call(models.Model):
     def place(self) -> CallerPlace:
         return CallerPlace(self.caller_city, self.caller_state, self.caller_country)
 
+    def earlier_calls(self) -> models.QuerySet[Call]:
+        """The calls this call's caller made before it, read through call_caller_started_idx
+        (the whisper's history and the first-time-caller lead rule)."""
+        return Call.objects.filter(
+            caller_number=self.caller_number, started_at__lt=self.started_at
+        ).exclude(call_sid=self.call_sid)
+
     def derive_outcome(self, legs: list[CallLeg], voicemail_left: bool) -> str:
         """The outcome that all facts recorded so far support, whatever order they came in.
 
