@@ -41,6 +41,7 @@ VISIT_FIELDS = (
     "referrer",
     "ga_client_id",
 )
+CONSENT_FIELDS = ("ad_user_data", "ad_personalization")
 
 
 def _typed(value, field: models.Field):
@@ -99,6 +100,8 @@ def attribution_statement(call: Call) -> sql.Statement | None:
             name: Coalesce(F(f"held__visit__{name}"), Value(""), output_field=models.CharField())
             for name in VISIT_FIELDS
         },
+        # The visitor's ad consent, unknown (NULL) without a visit.
+        **{name: F(f"held__visit__{name}") for name in CONSENT_FIELDS},
     }
     aliases = {f"attribution_{name}": value for name, value in columns.items()}
     rows = (

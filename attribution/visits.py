@@ -218,8 +218,10 @@ def record(
     ga: str,
     first: FirstTouch | None,
     now: datetime,
+    consent: dict[str, bool | None] | None = None,
 ) -> dict[str, Any]:
-    """Record one request of the script and answer it (see the module's docstring)."""
+    """Record one request of the script and answer it (see the module's docstring).
+    `consent`: what the visitor consented to for ads, if the site said (Visit's fields)."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
     connection.dni_relaxed = False
@@ -261,6 +263,7 @@ def record(
             last_seen_at=now,
             pages=[matching.path_of(touch.page)],
             **_visit_fields(touch, ga),
+            **(consent or {}),
         )
         visitor.first_visit = visitor.first_visit or visit
         visitor.last_visit = visit
@@ -272,6 +275,8 @@ def record(
         if path and (not visit.pages or visit.pages[-1] != path):
             visit.pages = [*visit.pages, path][-MAX_PAGES:]
             changes.update(pages=visit.pages, page_count=F("page_count") + 1)
+        if consent and any(getattr(visit, name) != value for name, value in consent.items()):
+            changes.update(consent)
         if changes or visit.last_seen_at <= now - STEP:
             # A heartbeat of the same page writes the visit's last sight once a step at most.
             Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
