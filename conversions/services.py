@@ -85,7 +85,7 @@ def call_consider(*, call_sid: str, now: datetime | None = None) -> list[str]:
                 uploads.filter(status__in=[Status.PENDING, Status.FAILED]).update(
                     status=Status.CANCELED,
                     next_attempt_at=None,
-                    last_error=_not_qualified(call),
+                    last_error=_not_qualified(qualification),
                     updated_at=now,
                 )
                 continue
@@ -106,9 +106,9 @@ def call_consider(*, call_sid: str, now: datetime | None = None) -> list[str]:
     return planned
 
 
-def _not_qualified(call: Call) -> str:
-    checks = leads.qualification(call).checks
-    return f"{NOT_QUALIFIED}: " + "; ".join(c.reason for c in checks if not c.passed)
+def _not_qualified(qualification: leads.Qualification) -> str:
+    failed = (check.reason for check in qualification.checks if not check.passed)
+    return f"{NOT_QUALIFIED}: " + "; ".join(failed)
 
 
 def _has_match(destination: str, attribution: CallAttribution) -> bool:
@@ -195,7 +195,7 @@ def uploads_send(*, destination: str, now: datetime | None = None) -> dict[str, 
     for call in Call.objects.select_related("campaign").filter(
         call_sid__in=[sid for sid in sids if sid not in found]
     ):
-        batch.cancel(call.call_sid, _not_qualified(call))
+        batch.cancel(call.call_sid, _not_qualified(leads.qualification(call)))
     rows = [found[sid] for sid in sids if sid in found]
     # The call log's retention strips click and client ids from old calls' attribution.
     gone = [row.call_sid for row in rows if not _matchable(destination, row)]
