@@ -40,8 +40,8 @@ class Answer:
         """Google's error message, else what came back, for the upload's last error."""
         error = self.body.get("error") if isinstance(self.body, dict) else None
         if isinstance(error, dict) and error.get("message"):
-            status = error.get("status") or self.status
-            return f"{self.status} {status}: {error['message']}"[:EXCERPT_CHARS]
+            code = f"{self.status} {error['status']}" if error.get("status") else f"{self.status}"
+            return f"{code}: {error['message']}"[:EXCERPT_CHARS]
         if self.status is None:
             return self.text[:EXCERPT_CHARS]
         return (f"HTTP {self.status}: {self.text}" if self.text else f"HTTP {self.status}")[

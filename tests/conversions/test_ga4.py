@@ -106,3 +106,12 @@ def test_a_ga4_outage_is_retried_and_the_secret_never_kept(settings, ga4, leads_
     assert "ConnectionError" in upload.last_error
     assert "mp/collect" in upload.last_error
     assert settings.GA4_API_SECRET not in upload.last_error
+
+
+def test_an_event_ga4_refuses_fails_with_what_it_said(ga4, leads_campaign):
+    call = lead_call(leads_campaign, ga="1.2")
+    ga4.collect_replies.append(Reply(400, {"error": {"code": 400, "message": "Bad event."}}))
+    services.call_consider(call_sid=call.call_sid)
+    work()
+    upload = Upload.objects.get(call=call)
+    assert (upload.status, upload.last_error) == (Status.FAILED, "400: Bad event.")

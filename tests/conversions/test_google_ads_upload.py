@@ -356,3 +356,31 @@ def test_the_sweep_is_on_the_schedule_only_when_a_destination_is_configured(sett
     settings.GA4_MEASUREMENT_ID = "G-ABC"
     settings.GA4_API_SECRET = "s"
     assert "conversions.tasks.sweep_uploads" in {job.name for job in periodic_jobs()}
+
+
+def test_a_refusal_of_the_request_itself_keeps_every_event_waiting(google_ads, leads_campaign):
+    calls = [lead_call(leads_campaign, gclid=f"click-{n}") for n in range(2)]
+    google_ads.replies.append(
+        Reply(
+            400,
+            google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains an invalid argument.",
+                [("destinations[0].product_destination_id", "Conversion action not found.")],
+            ),
+        )
+    )
+    now = timezone.now()
+    services.uploads_sweep(now=now)
+    services.uploads_send(destination=ADS, now=now)
+
+    # The account's settings are at fault, not a call: nothing fails, all wait their retry.
+    assert len(google_ads.ingests) == 1
+    for call in calls:
+        upload = _upload(call)
+        assert (upload.status, upload.next_attempt_at) == (
+            Status.PENDING,
+            now + timedelta(minutes=1),
+        )
+        assert upload.last_error == "400 INVALID_ARGUMENT: Request contains an invalid argument."
