@@ -26,6 +26,7 @@ from django.db.models import F
 
 from attribution import matching, pools
 from attribution.models import Hold, Source, SourceNumber, Visit, Visitor, Website
+from tracking import sql
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +208,35 @@ def _new_arrival(touch: matching.Touch, visit: Visit) -> bool:
     )
 
 
-# One transaction: the request's few writes reach the disk in one commit, not one each.
-@transaction.atomic
+_VISITOR = sql.Columns(Visitor, "v")
+_FIRST = sql.Columns(Visit, "f")
+_LAST = sql.Columns(Visit, "l")
+
+
+@functools.cache
+def _visitor_query() -> str:
+    return (
+        f"SELECT {_VISITOR.sql}, {_FIRST.sql}, {_LAST.sql} FROM {_VISITOR.table}"
+        f" LEFT JOIN {_FIRST.table} ON {_FIRST.column('id')} = {_VISITOR.column('first_visit')}"
+        f" LEFT JOIN {_LAST.table} ON {_LAST.column('id')} = {_VISITOR.column('last_visit')}"
+        f" WHERE {_VISITOR.column('website')} = %s AND {_VISITOR.column('key')} = %s"
+    )
+
+
+def _find_visitor(site_id: int, key: str) -> Visitor | None:
+    """The website's visitor with `key`, with their first and last visits, in one query
+    built once (this runs on every heartbeat; the ORM would compile it every time)."""
+    rows = sql.fetch(_visitor_query(), [site_id, key])
+    if not rows:
+        return None
+    visitor = _VISITOR.instance(rows[0])
+    Visitor.first_visit.field.set_cached_value(visitor, _FIRST.instance(rows[0], len(_VISITOR)))
+    Visitor.last_visit.field.set_cached_value(
+        visitor, _LAST.instance(rows[0], len(_VISITOR) + len(_FIRST))
+    )
+    return visitor
+
+
 def record(
     *,
     site: SiteConfig,
@@ -219,63 +247,22 @@ def record(
     first: FirstTouch | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """Record one request of the script and answer it (see the module's docstring)."""
+    """Record one request of the script and answer it (see the module's docstring).
+
+    A heartbeat of a page already seen reads one row and writes nothing to the database: no
+    transaction is opened for it. The writes of a new visit, of a page view and of a claim
+    each commit on their own."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
     connection.dni_relaxed = False
-    visitor = None
-    if visitor_key:
-        # The key is unique: no ORDER BY to build and sort (this runs on every heartbeat).
-        found = Visitor.objects.select_related("first_visit", "last_visit").filter(
-            website_id=site.id, key=visitor_key
-        )[:1]
-        visitor = next(iter(found), None)
-    if visitor is None:
-        visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
-        if first is not None and first.page != touch.page:
-            # Known to the browser but not to us (our record expired, say): keep it as theirs.
-            earliest = now - timedelta(days=site.cookie_days)
-            at = min(max(first.at, earliest), now)
-            first_touch = matching.Touch.of(first.page, first.referrer)
-            source = site.match(first_touch)
-            visitor.first_visit = Visit.objects.create(
-                visitor=visitor,
-                source_id=source.id if source else None,
-                started_at=at,
-                last_seen_at=at,
-                pages=[matching.path_of(first_touch.page)],
-                **_visit_fields(first_touch, ga),
-            )
-
-    visit = visitor.last_visit
+    visitor = _find_visitor(site.id, visitor_key) if visitor_key else None
+    visit = visitor.last_visit if visitor is not None else None
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
     if new_visit:
-        source = site.match(touch)
-        previous = visit or visitor.first_visit
-        if touch.is_direct() and previous is not None and site.source(previous.source_id):
-            source = site.source(previous.source_id)
-        visit = Visit.objects.create(
-            visitor=visitor,
-            source_id=source.id if source else None,
-            started_at=now,
-            last_seen_at=now,
-            pages=[matching.path_of(touch.page)],
-            **_visit_fields(touch, ga),
-        )
-        visitor.first_visit = visitor.first_visit or visit
-        visitor.last_visit = visit
-        visitor.last_seen_at = now
-        visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
+        with transaction.atomic():
+            visitor, visit = _begin_visit(site, visitor, touch, ga, first, now)
     else:
-        path = matching.path_of(touch.page)
-        changes: dict[str, Any] = {}
-        if path and (not visit.pages or visit.pages[-1] != path):
-            visit.pages = [*visit.pages, path][-MAX_PAGES:]
-            changes.update(pages=visit.pages, page_count=F("page_count") + 1)
-        if changes or visit.last_seen_at <= now - STEP:
-            # A heartbeat of the same page writes the visit's last sight once a step at most.
-            Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
-            _relax_commit()
+        _see(visit, touch, now)
 
     until = _step_up(now + hold)
     number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
@@ -295,6 +282,66 @@ def record(
             "at": int(first_visit.started_at.timestamp()),
         },
     }
+
+
+def _begin_visit(
+    site: SiteConfig,
+    visitor: Visitor | None,
+    touch: matching.Touch,
+    ga: str,
+    first: FirstTouch | None,
+    now: datetime,
+) -> tuple[Visitor, Visit]:
+    """A new visit (of a new visitor, if `visitor` is None), matched to its source."""
+    if visitor is None:
+        visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
+        if first is not None and first.page != touch.page:
+            # Known to the browser but not to us (our record expired, say): keep it as theirs.
+            earliest = now - timedelta(days=site.cookie_days)
+            at = min(max(first.at, earliest), now)
+            first_touch = matching.Touch.of(first.page, first.referrer)
+            source = site.match(first_touch)
+            visitor.first_visit = Visit.objects.create(
+                visitor=visitor,
+                source_id=source.id if source else None,
+                started_at=at,
+                last_seen_at=at,
+                pages=[matching.path_of(first_touch.page)],
+                **_visit_fields(first_touch, ga),
+            )
+    source = site.match(touch)
+    previous = visitor.last_visit or visitor.first_visit
+    if touch.is_direct() and previous is not None and site.source(previous.source_id):
+        source = site.source(previous.source_id)
+    visit = Visit.objects.create(
+        visitor=visitor,
+        source_id=source.id if source else None,
+        started_at=now,
+        last_seen_at=now,
+        pages=[matching.path_of(touch.page)],
+        **_visit_fields(touch, ga),
+    )
+    visitor.first_visit = visitor.first_visit or visit
+    visitor.last_visit = visit
+    visitor.last_seen_at = now
+    visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
+    return visitor, visit
+
+
+def _see(visit: Visit, touch: matching.Touch, now: datetime) -> None:
+    """Another request of the same visit: a new page is added to the pages seen; the visit's
+    last sight is written once a step at most (heartbeats in between write nothing)."""
+    path = matching.path_of(touch.page)
+    changes: dict[str, Any] = {}
+    if path and (not visit.pages or visit.pages[-1] != path):
+        visit.pages = [*visit.pages, path][-MAX_PAGES:]
+        changes.update(pages=visit.pages, page_count=F("page_count") + 1)
+    if changes or visit.last_seen_at <= now - STEP:
+        with transaction.atomic():
+            _relax_commit()
+            Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
+        if not connection.in_atomic_block:
+            connection.dni_relaxed = False
 
 
 def _number(
@@ -346,12 +393,13 @@ def _keep_history(
     now: datetime,
     until: datetime,
 ) -> None:
+    if taken.renewed and not new_visit and not taken.extended:
+        # A heartbeat within the same step: the hold in the history already lasts that long.
+        return
     live = Hold.objects.filter(number_id=taken.number_id, visitor=visitor, held_until__gt=now)
     if taken.renewed and not new_visit:
         # The same visit keeps its number: its hold in the history ends when the pool's does,
         # written only when that moved (one statement), never a new row.
-        if not taken.extended:
-            return
         _durable()
         if live.filter(visit=visit).update(held_until=until):
             return

@@ -34,10 +34,13 @@ def _statements(queries) -> list[str]:
     ]
 
 
-def _heartbeat(client, website, visitor) -> list[str]:
+def _heartbeat(client, website, visitor, opened: list | None = None) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         answer = visit(client, website, page=AD, visitor=visitor)
     assert answer.status_code == 200
+    if opened is not None:
+        # Inside the test's transaction an atomic block shows as a savepoint.
+        opened.extend(q["sql"] for q in captured.captured_queries if "SAVEPOINT" in q["sql"])
     return _statements(captured.captured_queries)
 
 
@@ -46,12 +49,15 @@ def test_a_heartbeat_reads_and_writes_no_history(client, ads, backend, clock):
     first = visit(client, ads.website, page=AD).json()
     # Within the same step: the hold already ends at 15:31.
     clock[0] = NOW + timedelta(seconds=40)
-    statements = _heartbeat(client, ads.website, first["visitor"])
+    transactions = []
+    statements = _heartbeat(client, ads.website, first["visitor"], transactions)
     writes = [sql for sql in statements if not sql.upper().startswith("SELECT")]
     if backend.__class__.__name__ == "RedisPool":
-        # The visitor, read; the pool and the rate limit live in Redis.
+        # The visitor, read, outside any transaction; the pool and the rate limit live in
+        # Redis.
         assert len(statements) == 1
         assert writes == []
+        assert transactions == []
     else:
         # The rate limit's count, the visitor, the visitor's own pool number.
         assert len(statements) == 3
