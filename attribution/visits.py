@@ -332,14 +332,18 @@ def _see(visit: Visit, touch: matching.Touch, now: datetime) -> None:
     """Another request of the same visit: a new page is added to the pages seen; the visit's
     last sight is written once a step at most (heartbeats in between write nothing)."""
     path = matching.path_of(touch.page)
-    changes: dict[str, Any] = {}
+    changed = []
     if path and (not visit.pages or visit.pages[-1] != path):
+        # Read, then written: two pages of one visitor at the same instant may count as one.
         visit.pages = [*visit.pages, path][-MAX_PAGES:]
-        changes.update(pages=visit.pages, page_count=F("page_count") + 1)
-    if changes or visit.last_seen_at <= now - STEP:
+        visit.page_count += 1
+        changed = ["pages", "page_count"]
+    if changed or visit.last_seen_at <= now - STEP:
+        visit.last_seen_at = now
+        # An UPDATE built once from the model, not compiled by the ORM on every page view.
         with transaction.atomic():
             _relax_commit()
-            Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
+            sql.run([sql.update(visit, ["last_seen_at", *changed])])
         if not connection.in_atomic_block:
             connection.dni_relaxed = False
 
