@@ -254,7 +254,6 @@ def record(
     each commit on their own."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
-    connection.dni_relaxed = False
     visitor = _find_visitor(site.id, visitor_key) if visitor_key else None
     visit = visitor.last_visit if visitor is not None else None
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
@@ -340,12 +339,9 @@ def _see(visit: Visit, touch: matching.Touch, now: datetime) -> None:
         changed = ["pages", "page_count"]
     if changed or visit.last_seen_at <= now - STEP:
         visit.last_seen_at = now
-        # An UPDATE built once from the model, not compiled by the ORM on every page view.
-        with transaction.atomic():
-            _relax_commit()
-            sql.run([sql.update(visit, ["last_seen_at", *changed])])
-        if not connection.in_atomic_block:
-            connection.dni_relaxed = False
+        # An UPDATE built once from the model, not compiled by the ORM on every page view;
+        # a page view alone need not wait for the disk (never a visit or a hold).
+        sql.run([sql.unflushed(sql.update(visit, ["last_seen_at", *changed]))])
 
 
 def _number(
@@ -404,10 +400,8 @@ def _keep_history(
     if taken.renewed and not new_visit:
         # The same visit keeps its number: its hold in the history ends when the pool's does,
         # written only when that moved (one statement), never a new row.
-        _durable()
         if live.filter(visit=visit).update(held_until=until):
             return
-    _durable()
     with transaction.atomic():
         # A new visit of the same visitor ends the hold of the one before: a call from now on
         # belongs to the new visit.
@@ -427,27 +421,12 @@ def _keep_history(
 
 
 def _raise_peak(source_id: int, in_use: int) -> None:
+    # The pool's health, not a visitor's data: its commit need not wait for the disk.
     with transaction.atomic():
-        _relax_commit()
-        connection.dni_relaxed = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         Source.objects.filter(pk=source_id, peak_in_use__lt=in_use).update(peak_in_use=in_use)
-
-
-def _relax_commit() -> None:
-    """A page view or a last sight alone need not wait for the disk: on PostgreSQL this
-    transaction's commit returns before its WAL flush (a crash may lose the last fraction of a
-    second of page views, never a visit or a hold, whose writes set it back with `_durable`)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        connection.dni_relaxed = True
-
-
-def _durable() -> None:
-    if getattr(connection, "dni_relaxed", False):
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO ON")
-        connection.dni_relaxed = False
 
 
 def first_touch(value: Any, now: datetime) -> FirstTouch | None:

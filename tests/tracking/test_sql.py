@@ -186,3 +186,24 @@ def test_a_stand_in_the_statement_does_not_carry_is_an_error(db):
     )
     with pytest.raises(ValueError, match="caller"):
         statement.bind(caller="+13125550123")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unflushed_write_commits_alone_without_waiting_for_the_disk():
+    sql.run([sql.insert_new([_call("CA1")])])
+    row = Call.objects.get(call_sid="CA1")
+    row.talk_seconds = 30
+    alone = sql.unflushed(sql.update(row, ["talk_seconds"]))
+    with transaction.atomic():
+        # Inside a transaction the setting would reach its other writes: left as it is.
+        assert sql.unflushed(sql.update(row, ["talk_seconds"])).sql == (
+            sql.update(row, ["talk_seconds"]).sql
+        )
+    sql.run([alone])
+    assert Call.objects.get(call_sid="CA1").talk_seconds == 30
+    if connection.vendor == "postgresql":
+        assert alone.sql.endswith("RETURNING set_config('synchronous_commit', 'off', true)")
+        with connection.cursor() as cursor:
+            # The setting was the write's own transaction's, not the connection's.
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
