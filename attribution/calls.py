@@ -9,6 +9,8 @@ of when it rang. A pool number nobody held then is "unattributed", never guessed
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db import connection, models
 from django.db.models import Case, Exists, F, FilteredRelation, Q, Value, When
 from django.db.models.functions import Cast, Coalesce
@@ -56,14 +58,22 @@ def attribution_statement(call: Call) -> sql.Statement | None:
     """The INSERT of `call`'s attribution (None for a call to no tracking number)."""
     if not call.tracking_number_id:
         return None
-    at = call.started_at
+    statement = _STATEMENTS[call.caller_number.startswith("+")]
+    return statement.bind(
+        sid=call.call_sid,
+        number_id=call.tracking_number_id,
+        at=call.started_at,
+        caller=call.caller_number,
+    )
+
+
+def _build(*, sid: str, number_id: int, at, caller: str | None) -> sql.Statement:
+    """The statement for one call, as the ORM writes it (`caller` None: a hidden number)."""
     held = FilteredRelation(
         "holds", condition=Q(holds__held_from__lte=at, holds__held_until__gt=at)
     )
-    if call.caller_number.startswith("+"):
-        earlier = Call.objects.filter(caller_number=call.caller_number, started_at__lt=at).exclude(
-            call_sid=call.call_sid
-        )
+    if caller is not None:
+        earlier = Call.objects.filter(caller_number=caller, started_at__lt=at).exclude(call_sid=sid)
         first_time = Case(
             When(Exists(earlier), then=Value(False)),
             default=Value(True),
@@ -72,7 +82,7 @@ def attribution_statement(call: Call) -> sql.Statement | None:
     else:
         first_time = Value(None, output_field=models.BooleanField(null=True))
     columns = {
-        "call": _typed(call.call_sid, models.CharField()),
+        "call": _typed(sid, models.CharField()),
         "kind": Case(
             When(held__id__isnull=False, then=Value(Kind.VISIT)),
             When(website_use__role=Role.POOL, then=Value(Kind.UNATTRIBUTED)),
@@ -105,12 +115,31 @@ def attribution_statement(call: Call) -> sql.Statement | None:
     }
     aliases = {f"attribution_{name}": value for name, value in columns.items()}
     rows = (
-        TrackingNumber.objects.filter(pk=call.tracking_number_id)
-        .annotate(held=held)
-        .values(**aliases)
-        .order_by()
+        TrackingNumber.objects.filter(pk=number_id).annotate(held=held).values(**aliases).order_by()
     )
     return sql.insert_selected(CallAttribution, list(columns), rows)
+
+
+# Stand-ins for the compiled statement's values: none of them can occur in a real call.
+_STAND_INS = {
+    "sid": ("CA-attribution-stand-in", Call._meta.get_field("call_sid")),
+    "number_id": (-7_391_004, models.BigIntegerField()),
+    "at": (
+        datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC),
+        Call._meta.get_field("started_at"),
+    ),
+}
+_STATEMENTS = {
+    # A caller with a number: whether they called before is asked of the call log.
+    True: sql.Prepared(
+        _build,
+        {
+            **_STAND_INS,
+            "caller": ("+0-attribution-stand-in", Call._meta.get_field("caller_number")),
+        },
+    ),
+    False: sql.Prepared(lambda *, caller=None, **values: _build(caller=None, **values), _STAND_INS),
+}
 
 
 def whisper_facts(call: Call) -> dict[str, str]:

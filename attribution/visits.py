@@ -26,6 +26,7 @@ from django.db.models import F
 
 from attribution import matching, pools
 from attribution.models import Hold, Source, SourceNumber, Visit, Visitor, Website
+from tracking import sql
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +208,35 @@ def _new_arrival(touch: matching.Touch, visit: Visit) -> bool:
     )
 
 
-# One transaction: the request's few writes reach the disk in one commit, not one each.
-@transaction.atomic
+_VISITOR = sql.Columns(Visitor, "v")
+_FIRST = sql.Columns(Visit, "f")
+_LAST = sql.Columns(Visit, "l")
+
+
+@functools.cache
+def _visitor_query() -> str:
+    return (
+        f"SELECT {_VISITOR.sql}, {_FIRST.sql}, {_LAST.sql} FROM {_VISITOR.table}"
+        f" LEFT JOIN {_FIRST.table} ON {_FIRST.column('id')} = {_VISITOR.column('first_visit')}"
+        f" LEFT JOIN {_LAST.table} ON {_LAST.column('id')} = {_VISITOR.column('last_visit')}"
+        f" WHERE {_VISITOR.column('website')} = %s AND {_VISITOR.column('key')} = %s"
+    )
+
+
+def _find_visitor(site_id: int, key: str) -> Visitor | None:
+    """The website's visitor with `key`, with their first and last visits, in one query
+    built once (this runs on every heartbeat; the ORM would compile it every time)."""
+    rows = sql.fetch(_visitor_query(), [site_id, key])
+    if not rows:
+        return None
+    visitor = _VISITOR.instance(rows[0])
+    Visitor.first_visit.field.set_cached_value(visitor, _FIRST.instance(rows[0], len(_VISITOR)))
+    Visitor.last_visit.field.set_cached_value(
+        visitor, _LAST.instance(rows[0], len(_VISITOR) + len(_FIRST))
+    )
+    return visitor
+
+
 def record(
     *,
     site: SiteConfig,
@@ -218,69 +246,24 @@ def record(
     ga: str,
     first: FirstTouch | None,
     now: datetime,
-    consent: dict[str, bool | None] | None = None,
+    consent: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Record one request of the script and answer it (see the module's docstring).
-    `consent`: what the visitor consented to for ads, if the site said (Visit's fields)."""
+    `consent`: what the visitor consented to for ads, as far as the site said (Visit's fields).
+
+    A heartbeat of a page already seen reads one row and writes nothing to the database: no
+    transaction is opened for it. The writes of a new visit, of a page view and of a claim
+    each commit on their own."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
-    connection.dni_relaxed = False
-    visitor = None
-    if visitor_key:
-        # The key is unique: no ORDER BY to build and sort (this runs on every heartbeat).
-        found = Visitor.objects.select_related("first_visit", "last_visit").filter(
-            website_id=site.id, key=visitor_key
-        )[:1]
-        visitor = next(iter(found), None)
-    if visitor is None:
-        visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
-        if first is not None and first.page != touch.page:
-            # Known to the browser but not to us (our record expired, say): keep it as theirs.
-            earliest = now - timedelta(days=site.cookie_days)
-            at = min(max(first.at, earliest), now)
-            first_touch = matching.Touch.of(first.page, first.referrer)
-            source = site.match(first_touch)
-            visitor.first_visit = Visit.objects.create(
-                visitor=visitor,
-                source_id=source.id if source else None,
-                started_at=at,
-                last_seen_at=at,
-                pages=[matching.path_of(first_touch.page)],
-                **_visit_fields(first_touch, ga),
-            )
-
-    visit = visitor.last_visit
+    visitor = _find_visitor(site.id, visitor_key) if visitor_key else None
+    visit = visitor.last_visit if visitor is not None else None
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
     if new_visit:
-        source = site.match(touch)
-        previous = visit or visitor.first_visit
-        if touch.is_direct() and previous is not None and site.source(previous.source_id):
-            source = site.source(previous.source_id)
-        visit = Visit.objects.create(
-            visitor=visitor,
-            source_id=source.id if source else None,
-            started_at=now,
-            last_seen_at=now,
-            pages=[matching.path_of(touch.page)],
-            **_visit_fields(touch, ga),
-            **(consent or {}),
-        )
-        visitor.first_visit = visitor.first_visit or visit
-        visitor.last_visit = visit
-        visitor.last_seen_at = now
-        visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
+        with transaction.atomic():
+            visitor, visit = _begin_visit(site, visitor, touch, ga, first, now, consent)
     else:
-        path = matching.path_of(touch.page)
-        changes: dict[str, Any] = {}
-        if path and (not visit.pages or visit.pages[-1] != path):
-            visit.pages = [*visit.pages, path][-MAX_PAGES:]
-            changes.update(pages=visit.pages, page_count=F("page_count") + 1)
-        if consent and any(getattr(visit, name) != value for name, value in consent.items()):
-            changes.update(consent)
-        if changes or visit.last_seen_at <= now - STEP:
-            # A heartbeat of the same page writes the visit's last sight once a step at most.
-            Visit.objects.filter(pk=visit.pk).update(last_seen_at=now, **changes)
-            _relax_commit()
+        _see(visit, touch, now, consent)
 
     until = _step_up(now + hold)
     number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
@@ -300,6 +283,77 @@ def record(
             "at": int(first_visit.started_at.timestamp()),
         },
     }
+
+
+def _begin_visit(
+    site: SiteConfig,
+    visitor: Visitor | None,
+    touch: matching.Touch,
+    ga: str,
+    first: FirstTouch | None,
+    now: datetime,
+    consent: dict[str, bool] | None = None,
+) -> tuple[Visitor, Visit]:
+    """A new visit (of a new visitor, if `visitor` is None), matched to its source."""
+    if visitor is None:
+        visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
+        if first is not None and first.page != touch.page:
+            # Known to the browser but not to us (our record expired, say): keep it as theirs.
+            earliest = now - timedelta(days=site.cookie_days)
+            at = min(max(first.at, earliest), now)
+            first_touch = matching.Touch.of(first.page, first.referrer)
+            source = site.match(first_touch)
+            visitor.first_visit = Visit.objects.create(
+                visitor=visitor,
+                source_id=source.id if source else None,
+                started_at=at,
+                last_seen_at=at,
+                pages=[matching.path_of(first_touch.page)],
+                **_visit_fields(first_touch, ga),
+            )
+    source = site.match(touch)
+    previous = visitor.last_visit or visitor.first_visit
+    if touch.is_direct() and previous is not None and site.source(previous.source_id):
+        source = site.source(previous.source_id)
+    visit = Visit.objects.create(
+        visitor=visitor,
+        source_id=source.id if source else None,
+        started_at=now,
+        last_seen_at=now,
+        pages=[matching.path_of(touch.page)],
+        **_visit_fields(touch, ga),
+        **(consent or {}),
+    )
+    visitor.first_visit = visitor.first_visit or visit
+    visitor.last_visit = visit
+    visitor.last_seen_at = now
+    visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
+    return visitor, visit
+
+
+def _see(
+    visit: Visit, touch: matching.Touch, now: datetime, consent: dict[str, bool] | None = None
+) -> None:
+    """Another request of the same visit: a new page is added to the pages seen; the visit's
+    last sight is written once a step at most (heartbeats in between write nothing)."""
+    path = matching.path_of(touch.page)
+    changed = []
+    if path and (not visit.pages or visit.pages[-1] != path):
+        # Read, then written: two pages of one visitor at the same instant may count as one.
+        visit.pages = [*visit.pages, path][-MAX_PAGES:]
+        visit.page_count += 1
+        changed = ["pages", "page_count"]
+    # Consent comes with every request: a change lost with the disk's last moments before a
+    # crash is written again by the next one.
+    for name, value in (consent or {}).items():
+        if getattr(visit, name) != value:
+            setattr(visit, name, value)
+            changed.append(name)
+    if changed or visit.last_seen_at <= now - STEP:
+        visit.last_seen_at = now
+        # An UPDATE built once from the model, not compiled by the ORM on every page view;
+        # a page view alone need not wait for the disk (never a visit or a hold).
+        sql.run([sql.unflushed(sql.update(visit, ["last_seen_at", *changed]))])
 
 
 def _number(
@@ -351,16 +405,15 @@ def _keep_history(
     now: datetime,
     until: datetime,
 ) -> None:
+    if taken.renewed and not new_visit and not taken.extended:
+        # A heartbeat within the same step: the hold in the history already lasts that long.
+        return
     live = Hold.objects.filter(number_id=taken.number_id, visitor=visitor, held_until__gt=now)
     if taken.renewed and not new_visit:
         # The same visit keeps its number: its hold in the history ends when the pool's does,
         # written only when that moved (one statement), never a new row.
-        if not taken.extended:
-            return
-        _durable()
         if live.filter(visit=visit).update(held_until=until):
             return
-    _durable()
     with transaction.atomic():
         # A new visit of the same visitor ends the hold of the one before: a call from now on
         # belongs to the new visit.
@@ -380,27 +433,12 @@ def _keep_history(
 
 
 def _raise_peak(source_id: int, in_use: int) -> None:
+    # The pool's health, not a visitor's data: its commit need not wait for the disk.
     with transaction.atomic():
-        _relax_commit()
-        connection.dni_relaxed = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         Source.objects.filter(pk=source_id, peak_in_use__lt=in_use).update(peak_in_use=in_use)
-
-
-def _relax_commit() -> None:
-    """A page view or a last sight alone need not wait for the disk: on PostgreSQL this
-    transaction's commit returns before its WAL flush (a crash may lose the last fraction of a
-    second of page views, never a visit or a hold, whose writes set it back with `_durable`)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        connection.dni_relaxed = True
-
-
-def _durable() -> None:
-    if getattr(connection, "dni_relaxed", False):
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO ON")
-        connection.dni_relaxed = False
 
 
 def first_touch(value: Any, now: datetime) -> FirstTouch | None:

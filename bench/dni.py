@@ -125,6 +125,9 @@ def _client(job: tuple) -> dict:
         browser = Browser(port, f"10.{index}.{n // 250}.{n % 250 + 1}")
         timings, shown = defaultdict(list), []
         visitor, first, page, ga = "", None, "", ""
+        if gap:
+            # Paced visitors arrive at random moments, not all in the phase's first instant.
+            time.sleep(rng.uniform(0, gap))
         for request in itertools.count():
             if time.monotonic() > deadline:
                 break

@@ -320,7 +320,7 @@ class Bench:
         _drive("calls", self.server.port, 4, 1, 2.0)  # warm up workers, connections and caches
         with psycopg.connect(self.database_url, autocommit=True) as connection:
             connection.execute(
-                "TRUNCATE tracking_recording, tracking_callleg, tracking_call, bench_floor"
+                "TRUNCATE tracking_recording, tracking_callleg, tracking_call, bench_floor CASCADE"
             )
         return self.server.port
 

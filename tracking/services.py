@@ -376,7 +376,8 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
         taken = any(
             other.result == CallLeg.Result.ACCEPTED for other in locked.legs if other is not row
         )
-        if decision == Call.Decision.ACCEPTED and taken:
+        # Nobody is joined to a call another destination reported as spam.
+        if decision == Call.Decision.ACCEPTED and (taken or call.spam):
             facts.update(dial_outcome="stopped", bridged=False)
         locked.record(row, **facts)
         if decision != Call.Decision.SPAM:

@@ -14,14 +14,16 @@ from whisper.security import twilio_webhook
 NO_OUTGOING = "This console takes calls; it does not place them. Goodbye."
 
 
-def decline_key(accept_key: str) -> str:
-    """A key the console sends to decline: any key but the accept key declines."""
-    return next(key for key in "0*#9" if key != accept_key)
+def decline_key(accept_key: str, report_key: str = "") -> str:
+    """A key the console sends to decline: any key but the accept key (and the report-spam
+    key, which would block the caller) declines."""
+    return next(key for key in "0*#9" if key not in (accept_key, report_key))
 
 
 def call_parameters(sid: str, route: Route, target: Target, option: str) -> dict[str, str]:
     """The <Parameter>s of a <Client> leg (none for a phone): the call, for the console to read
-    its details, and what it shows before they arrive: the campaign, the menu choice, the keys.
+        its details, and what it shows before they arrive: the campaign, the menu choice, the keys
+    (accept, decline and, where the campaign takes reports, report spam).
     """
     if not client_identity(target.phone_number):
         return {}
@@ -31,7 +33,9 @@ def call_parameters(sid: str, route: Route, target: Target, option: str) -> dict
         "campaign": route.campaign_name,
         "choice": choice.label if choice else "",
         "accept_key": route.accept_digit,
-        "decline_key": decline_key(route.accept_digit),
+        "decline_key": decline_key(route.accept_digit, route.spam_report_key),
+        # Empty when the campaign takes no spam reports: the console then shows no button.
+        "report_key": route.spam_report_key,
     }
 
 

@@ -17,6 +17,8 @@ CHALLENGE_KEY_TIMEOUT = 8
 NOT_IN_SERVICE = "Sorry, the number you have called is not in service. Goodbye."
 THANKS_FOR_MESSAGE = "Thank you for your message. Goodbye."
 CHALLENGE_FAILED = "Sorry, that was not the right key. Goodbye."
+# Heard by a destination picking up a call another destination has just reported as spam.
+REPORTED_AS_SPAM = "This call was reported as spam. Goodbye."
 FALLBACK_VOICE = "Polly.Joanna"
 FALLBACK_LANGUAGE = "en-US"
 

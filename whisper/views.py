@@ -439,6 +439,15 @@ def screen(request: HttpRequest) -> HttpResponse:
     if call is None or call.campaign is None:
         return _screen_from_cache(request, parent_sid)
     campaign = call.campaign
+    if call.spam:
+        # Ringing at once, another destination reported it while this one was ringing.
+        return twiml.response(
+            twiml.say_and_hang_up(
+                twiml.REPORTED_AS_SPAM,
+                voice=campaign.whisper_voice,
+                language=campaign.whisper_language,
+            )
+        )
     return _screen(
         request,
         parent_sid,

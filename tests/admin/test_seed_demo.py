@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from tracking import phones
+from tracking import phones, screening
 from tracking.models import CALLBACK_OUTCOMES, Call, CallLeg, Campaign, Recording, TrackingNumber
 
 Outcome = Call.Outcome
@@ -97,6 +97,9 @@ def test_it_creates_calls_whose_facts_agree_with_their_outcome(db):
             assert call.after_hours and its_legs == []
         if call.outcome == Outcome.UNMATCHED:
             assert its_legs == []
+        elif call.spam:
+            # Screening stopped it before anything rang.
+            assert its_legs == [] and call.outcome in (Outcome.BLOCKED, Outcome.SPAM)
         elif not call.after_hours:
             planned = list(call.campaign.destinations.values_list("label", "phone_number"))
             assert [(leg.label, leg.phone_number) for leg in its_legs] == planned
@@ -215,3 +218,25 @@ def test_running_it_again_adds_no_legs_nor_recordings(db):
     seed("--calls", "300")
     assert (CallLeg.objects.count(), Recording.objects.count()) == counts
     assert counts[0] > 300 and counts[1] > 0
+
+
+def test_it_shows_spam_that_screening_stopped(db):
+    seed("--calls", "1500", "--seed", "7")
+
+    blocked = Call.objects.filter(outcome=Outcome.BLOCKED)
+    challenged = Call.objects.filter(outcome=Outcome.SPAM)
+    assert blocked.count() > 5 and challenged.count() > 3
+    block_list = screening.block_list()
+    for call in blocked:
+        # Each blocked caller is on the demo's block list, which says why.
+        assert call.screening_reason == f"blocked: {block_list.match(call.caller_number, '')}"
+        assert call.spam == Call.Spam.BLOCKED and call.legs.count() == 0
+    for call in challenged:
+        assert screening.attestation(call.stir_verstat) == "failed"
+        assert (call.spam, call.challenge_passed) == (Call.Spam.CHALLENGE, False)
+        assert call.campaign.challenge_attestation == "failed"
+    # Everyone else was rung: their caller ID did not fail verification.
+    rung = Call.objects.exclude(outcome__in=[Outcome.BLOCKED, Outcome.SPAM, Outcome.UNMATCHED])
+    assert not any(
+        screening.attestation(v) == "failed" for v in rung.values_list("stir_verstat", flat=True)
+    )

@@ -53,6 +53,7 @@ def test_an_agent_rings_as_a_client_with_the_whisper_url_and_status_callback(
         "choice": "",
         "accept_key": "1",
         "decline_key": "0",
+        "report_key": "",
     }
     assert response.find("Dial").get("answerOnBridge") == "true"
 
@@ -222,3 +223,15 @@ def test_the_campaign_form_takes_an_agent_or_a_phone_not_neither(admin_client, n
         ("Front desk", "+15125550199", None),
         ("Ana", "", ana),
     ]
+
+
+@pytest.mark.django_db
+def test_the_consoles_decline_key_never_reports_spam(twilio, agent_number, ana):
+    campaign = agent_number.campaign
+    campaign.spam_report_key = "0"
+    campaign.save()
+
+    params = _params(incoming(twilio).find("Dial/Client"))
+
+    assert (params["accept_key"], params["report_key"]) == ("1", "0")
+    assert params["decline_key"] not in ("1", "0")

@@ -34,7 +34,9 @@ def console_settings(settings):
 def _ringing_call(live_server, agent: Agent) -> dict[str, str]:
     """A caller chooses Billing in the Support line's menu, which rings the agent: the
     <Client>'s parameters, as Twilio hands them to the agent's browser."""
-    campaign = Campaign.objects.create(name="Support line", menu_greeting="Thanks for calling")
+    campaign = Campaign.objects.create(
+        name="Support line", menu_greeting="Thanks for calling", spam_report_key="9"
+    )
     destination = campaign.destinations.create(label="Ana", agent=agent)
     campaign.menu_options.create(key="1", label="Billing", is_default=True).destinations.set(
         [destination]
@@ -106,7 +108,21 @@ def test_an_agent_takes_a_call_in_the_browser(page, live_server, screenshots, co
     assert page.evaluate(f"window.__fakeVoice.calls[{second}].digits") == ["0"]
     assert page.inner_text("#call-state") == "Declined"
 
-    # 5. Going away: the campaign stops ringing this agent.
+    # 5. The next is reported as spam: the campaign's report key.
+    third = page.evaluate("(parameters) => window.__fakeVoice.ring(parameters)", parameters)
+    page.click("#call-report")
+    assert page.evaluate(f"window.__fakeVoice.calls[{third}].digits") == ["9"]
+    assert page.inner_text("#call-state") == "Reported as spam: the caller is blocked"
+    assert page.locator("#call-report").is_hidden()
+
+    # 6. A campaign that takes no reports shows no such button.
+    page.evaluate(
+        "(parameters) => window.__fakeVoice.ring(parameters)", {**parameters, "report_key": ""}
+    )
+    expect(page.locator("#call-decline")).to_be_visible()
+    assert page.locator("#call-report").is_hidden()
+
+    # 7. Going away: the campaign stops ringing this agent.
     page.click("#availability-toggle")
     expect(page.locator("#availability-state")).to_have_text("away")
     agent.refresh_from_db()

@@ -105,3 +105,40 @@ def test_a_campaign_with_the_report_key_pays_nothing_more_until_a_report(
     whisper = answered(twilio, response, child_sid="CA201")
     with django_assert_max_num_queries(budget + 4):
         pressed(twilio, whisper, "9", child_sid="CA201")
+
+
+@pytest.fixture
+def reporting_at_once(all_at_once):
+    campaign = all_at_once.campaign
+    campaign.spam_report_key = "9"
+    campaign.save()
+    return all_at_once
+
+
+@pytest.mark.django_db
+def test_ringing_at_once_a_report_lets_the_other_destinations_go(
+    twilio, reporting_at_once, django_capture_on_commit_callbacks
+):
+    response = incoming(twilio)
+    owner = answered(twilio, response, child_sid="CA201", leg=1)
+    front_desk = answered(twilio, response, child_sid="CA200", leg=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert [el.tag for el in pressed(twilio, front_desk, "9", "CA200")] == ["Hangup"]
+    # The owner heard the whisper before the report: their acceptance joins nobody.
+    assert [el.tag for el in pressed(twilio, owner, "1", "CA201")] == ["Hangup"]
+    # Sales picks up after it: told so, and let go without a whisper.
+    sales = answered(twilio, response, child_sid="CA202", leg=2)
+    assert [(el.tag, el.text) for el in sales] == [
+        ("Say", "This call was reported as spam. Goodbye."),
+        ("Hangup", None),
+    ]
+
+    after = dial_done(twilio, response, DialCallStatus="completed", DialBridged="false")
+    assert [el.tag for el in after] == ["Hangup"]
+    call = Call.objects.get()
+    assert (call.outcome, call.spam, call.answered_by) == ("spam", "reported", "")
+    legs = {leg.label: leg for leg in call.legs.all()}
+    assert legs["Front desk"].result == "spam"
+    assert (legs["Owner"].decision, legs["Owner"].dial_outcome) == ("accepted", "stopped")
+    assert legs["Owner"].result != "accepted"

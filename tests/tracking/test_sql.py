@@ -133,3 +133,77 @@ def test_webhooks_reuse_prepared_statements_on_postgresql(twilio, number):
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any("tracking_trackingnumber" in statement for statement in prepared), prepared
     assert any("INSERT INTO" in statement for statement in prepared), prepared
+
+
+def _calls_from(*, caller: str, since: datetime) -> sql.Statement:
+    rows = Call.objects.filter(caller_number=caller, started_at__gte=since).values_list("call_sid")
+    select, params = rows.query.get_compiler(connection=connection).as_sql()
+    return sql.Statement(select, list(params))
+
+
+CALLS_FROM = {
+    "caller": ("+0-stand-in", Call._meta.get_field("caller_number")),
+    "since": (datetime(1901, 1, 1, tzinfo=UTC), Call._meta.get_field("started_at")),
+}
+
+
+@pytest.mark.django_db
+def test_a_prepared_statement_is_built_once_and_bound_to_each_calls_values(db):
+    built = []
+
+    def build(**values):
+        built.append(values)
+        return _calls_from(**values)
+
+    statement = sql.Prepared(build, CALLS_FROM)
+    later = datetime(2026, 11, 24, 19, tzinfo=UTC)
+    sql.run(
+        [
+            sql.insert_new(
+                [
+                    _call("CA1"),
+                    Call(call_sid="CA2", caller_number="+13125550123", started_at=later),
+                    Call(call_sid="CA3", caller_number="+13125550999", started_at=later),
+                ]
+            )
+        ]
+    )
+
+    def sids(**values):
+        bound = statement.bind(**values)
+        return sorted(sid for (sid,) in sql.fetch(bound.sql, bound.params))
+
+    assert sids(caller="+13125550123", since=STARTED) == ["CA1", "CA2"]
+    assert sids(caller="+13125550123", since=later) == ["CA2"]
+    assert sids(caller="+13125550999", since=STARTED) == ["CA3"]
+    assert len(built) == 1
+
+
+def test_a_stand_in_the_statement_does_not_carry_is_an_error(db):
+    statement = sql.Prepared(
+        lambda **values: sql.Statement("SELECT 1", []),
+        {"caller": CALLS_FROM["caller"]},
+    )
+    with pytest.raises(ValueError, match="caller"):
+        statement.bind(caller="+13125550123")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unflushed_write_commits_alone_without_waiting_for_the_disk():
+    sql.run([sql.insert_new([_call("CA1")])])
+    row = Call.objects.get(call_sid="CA1")
+    row.talk_seconds = 30
+    alone = sql.unflushed(sql.update(row, ["talk_seconds"]))
+    with transaction.atomic():
+        # Inside a transaction the setting would reach its other writes: left as it is.
+        assert sql.unflushed(sql.update(row, ["talk_seconds"])).sql == (
+            sql.update(row, ["talk_seconds"]).sql
+        )
+    sql.run([alone])
+    assert Call.objects.get(call_sid="CA1").talk_seconds == 30
+    if connection.vendor == "postgresql":
+        assert alone.sql.endswith("RETURNING set_config('synchronous_commit', 'off', true)")
+        with connection.cursor() as cursor:
+            # The setting was the write's own transaction's, not the connection's.
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)

@@ -20,12 +20,14 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from attribution import demo_data
-from tracking import hours, phones
+from tracking import hours, phones, screening
 from tracking.models import (
     LEG_OUTCOMES,
+    BlockedCaller,
     Call,
     CallLeg,
     Campaign,
+    ChallengeAttestation,
     Destination,
     Holiday,
     OpeningHours,
@@ -187,6 +189,18 @@ OUTCOME_WEIGHTS = {
     Outcome.ABANDONED: 8,
 }
 UNMATCHED_SHARE = 0.015
+# Of the calls to a campaign, how many screening stops before anything rings (two in three
+# from the block list, the others failing the challenge a failed caller ID is given).
+SPAM_SHARE = 0.03
+# The demo's block list: a robocaller, and premium-rate numbers.
+BLOCKED_NUMBER = "+12025550666"
+BLOCKED_PREFIX = "+1900"
+# Callers' attestation (StirVerstat): mostly verified, some carriers do not say.
+VERSTATS = (
+    ("TN-Validation-Passed-A", 75),
+    ("TN-Validation-Passed-B", 10),
+    ("No-TN-Validation", 15),
+)
 # Of the callers offered voicemail, how many leave a message (the others hang up).
 MESSAGE_SHARE = 0.6
 # Which destination takes an accepted call that rings them one after another: mostly the first.
@@ -328,6 +342,7 @@ def create_campaigns(until: datetime) -> list[TrackingNumber]:
                 ),
                 "after_hours_number": demo.after_hours_number,
                 "notify_emails": demo.notify_emails,
+                "challenge_attestation": ChallengeAttestation.FAILED,
             },
         )
         for position, (label, number) in enumerate(demo.destinations):
@@ -352,6 +367,12 @@ def create_campaigns(until: datetime) -> list[TrackingNumber]:
                 defaults={"campaign": campaign, "label": label},
             )
             numbers.append(tracking)
+    for kind, value, note in (
+        (BlockedCaller.Kind.NUMBER, BLOCKED_NUMBER, "Robocaller (car warranty)"),
+        (BlockedCaller.Kind.PREFIX, BLOCKED_PREFIX, "Premium-rate numbers"),
+    ):
+        BlockedCaller.objects.get_or_create(kind=kind, value=value, defaults={"note": note})
+    screening.refresh_block_list()
     return numbers
 
 
@@ -458,13 +479,13 @@ class CallGenerator:
             call.after_hours = not hours.is_open(
                 route.openings, route.holidays, route.time_zone, call.started_at
             )
-            legs = self._legs(call, route)
+            legs = [] if self._screened_out(call) else self._legs(call, route)
             if legs:
                 call.forwarded_to = legs[0].phone_number
                 choices, weights = route.outcomes
                 call.outcome = rng.choices(choices, weights)[0]
                 self._happened(call, legs, route)
-            else:
+            elif not call.spam:
                 # After hours with nobody to ring: voicemail, or the missed-call message.
                 call.outcome = Outcome.CLOSED
                 self._ends(call, after=rng.randint(8, 14))
@@ -476,6 +497,31 @@ class CallGenerator:
                 self._called_back(call)
         self.outcomes[call.outcome] += 1
         return call, legs, recording
+
+    def _screened_out(self, call: Call) -> bool:
+        """Whether screening stopped this call before anything rang: a caller on the block
+        list is rejected at once; one whose caller ID failed verification hears the
+        challenge and fails it."""
+        rng = self.rng
+        if rng.random() >= SPAM_SHARE:
+            return False
+        if rng.random() < 2 / 3:
+            number = f"{BLOCKED_PREFIX}555{rng.randrange(10_000):04d}"
+            rule = f"prefix {BLOCKED_PREFIX}"
+            if rng.random() < 0.5:
+                number, rule = BLOCKED_NUMBER, f"number {BLOCKED_NUMBER}"
+            call.caller_number = number
+            call.caller_city = call.caller_state = call.caller_zip = call.caller_name = ""
+            call.stir_verstat = "No-TN-Validation"
+            call.spam, call.screening_reason = Call.Spam.BLOCKED, f"blocked: {rule}"
+            self._ends(call, after=1)
+        else:
+            call.stir_verstat = "TN-Validation-Failed-C"
+            call.spam, call.screening_reason = Call.Spam.CHALLENGE, "caller ID failed verification"
+            call.challenge_passed = False
+            self._ends(call, after=rng.randint(7, 12))
+        call.outcome = call.derive_outcome([], False)
+        return True
 
     def _legs(self, call: Call, route: DemoRoute) -> list[CallLeg]:
         """The phones the call was planned to ring, as `call_start` writes them."""
@@ -531,6 +577,7 @@ class CallGenerator:
             "caller_state": state,
             "caller_zip": zip_code,
             "caller_country": "US",
+            "stir_verstat": rng.choices(*zip(*VERSTATS, strict=True))[0],
         }
         if rng.random() < 0.08:
             # Twilio often knows only the state of a mobile caller.

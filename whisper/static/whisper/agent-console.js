@@ -8,7 +8,9 @@
  *    campaign and menu choice from the call's parameters, then the caller's place, name and
  *    CRM note from the server.
  * 3. Accept sends the accept key (the whisper's <Gather> joins the caller); Decline sends
- *    another key (the leg ends and the next destination rings). Hang up ends the call.
+ *    another key (the leg ends and the next destination rings); Report spam, where the
+ *    campaign takes reports, sends its report key (the caller is blocked). Hang up ends the
+ *    call.
  */
 (function () {
   "use strict";
@@ -86,6 +88,7 @@
     $("call-state").textContent = "Incoming call: the whisper is playing";
     $("call-accept").hidden = false;
     $("call-decline").hidden = false;
+    $("call-report").hidden = !params.get("report_key");
     $("call-hangup").hidden = true;
     $("incoming-call").hidden = false;
     call.on("disconnect", reset);
@@ -102,6 +105,7 @@
     $("call-state").textContent = state;
     $("call-accept").hidden = true;
     $("call-decline").hidden = true;
+    $("call-report").hidden = true;
   }
 
   $("call-accept").addEventListener("click", function () {
@@ -114,6 +118,10 @@
   $("call-decline").addEventListener("click", function () {
     if (!current) { return; }
     answer(current.customParameters.get("decline_key"), "Declined");
+  });
+  $("call-report").addEventListener("click", function () {
+    if (!current || !current.customParameters.get("report_key")) { return; }
+    answer(current.customParameters.get("report_key"), "Reported as spam: the caller is blocked");
   });
   $("call-hangup").addEventListener("click", function () {
     if (current) { current.disconnect(); }
