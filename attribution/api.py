@@ -30,6 +30,7 @@ MAX_BODY = 4096
 clock = timezone.now
 MAX_KEY = 40
 MAX_GA = 64
+CONSENT_KEYS = ("ad_user_data", "ad_personalization")
 
 
 class BadRequest(Exception):
@@ -69,6 +70,20 @@ def _text(data: dict, name: str, limit: int) -> str:
     if len(value) > limit:
         raise BadRequest(f"{name} is too long")
     return matching.printable(value)
+
+
+def _consent(data: dict) -> dict[str, bool | None] | None:
+    """What the visitor consented to for ads, as far as the site said: `consent` is
+    {ad_user_data, ad_personalization}, each true, false, or null or absent (not said)."""
+    value = data.get("consent")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(name), bool | None) for name in CONSENT_KEYS
+    ):
+        raise BadRequest("consent must hold ad_user_data and ad_personalization as booleans")
+    said = {name: value[name] for name in CONSENT_KEYS if value.get(name) is not None}
+    return said or None
 
 
 def _body(request: HttpRequest) -> dict:
@@ -138,6 +153,7 @@ def _visits(request: HttpRequest) -> HttpResponse:
         page = _text(data, "page", MAX_BODY)
         referrer = _text(data, "referrer", MAX_BODY)
         ga = _text(data, "ga", MAX_GA)
+        consent = _consent(data)
     except BadRequest as error:
         return _error(str(error), 400)
     if not page.startswith(("https://", "http://")):
@@ -159,5 +175,6 @@ def _visits(request: HttpRequest) -> HttpResponse:
         ga=ga,
         first=visits.first_touch(data.get("first"), now),
         now=now,
+        consent=consent,
     )
     return _answer(answer, origin=origin)

@@ -43,6 +43,7 @@ VISIT_FIELDS = (
     "referrer",
     "ga_client_id",
 )
+CONSENT_FIELDS = ("ad_user_data", "ad_personalization")
 
 
 def _typed(value, field: models.Field):
@@ -109,6 +110,8 @@ def _build(*, sid: str, number_id: int, at, caller: str | None) -> sql.Statement
             name: Coalesce(F(f"held__visit__{name}"), Value(""), output_field=models.CharField())
             for name in VISIT_FIELDS
         },
+        # The visitor's ad consent, unknown (NULL) without a visit.
+        **{name: F(f"held__visit__{name}") for name in CONSENT_FIELDS},
     }
     aliases = {f"attribution_{name}": value for name, value in columns.items()}
     rows = (

@@ -293,6 +293,12 @@ class Visit(models.Model):
     msclkid = models.CharField(max_length=200, blank=True)
     fbclid = models.CharField(max_length=200, blank=True)
     ga_client_id = models.CharField("GA client id", max_length=64, blank=True)
+    # What the visitor consented to for ads, as the site's script said (None: it never said,
+    # which counts as not consented); sent with the visit's calls as conversions.
+    ad_user_data = models.BooleanField("consented to ad user data", null=True, blank=True)
+    ad_personalization = models.BooleanField(
+        "consented to ad personalization", null=True, blank=True
+    )
     pages = models.JSONField(default=list, blank=True, help_text="Paths seen, in order.")
     page_count = models.PositiveIntegerField("pages seen", default=1)
     # Every pool number was held when this visit asked: it shows the overflow number throughout.
@@ -411,6 +417,11 @@ class CallAttribution(models.Model):
     landing_path = models.CharField(max_length=300, blank=True)
     referrer = models.CharField(max_length=1000, blank=True)
     ga_client_id = models.CharField("GA client id", max_length=64, blank=True)
+    # The visit's ad consent when the call rang (see Visit).
+    ad_user_data = models.BooleanField("consented to ad user data", null=True, blank=True)
+    ad_personalization = models.BooleanField(
+        "consented to ad personalization", null=True, blank=True
+    )
 
     class Meta:
         indexes = [

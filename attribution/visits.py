@@ -246,8 +246,10 @@ def record(
     ga: str,
     first: FirstTouch | None,
     now: datetime,
+    consent: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Record one request of the script and answer it (see the module's docstring).
+    `consent`: what the visitor consented to for ads, as far as the site said (Visit's fields).
 
     A heartbeat of a page already seen reads one row and writes nothing to the database: no
     transaction is opened for it. The writes of a new visit, of a page view and of a claim
@@ -259,9 +261,9 @@ def record(
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
     if new_visit:
         with transaction.atomic():
-            visitor, visit = _begin_visit(site, visitor, touch, ga, first, now)
+            visitor, visit = _begin_visit(site, visitor, touch, ga, first, now, consent)
     else:
-        _see(visit, touch, now)
+        _see(visit, touch, now, consent)
 
     until = _step_up(now + hold)
     number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
@@ -290,6 +292,7 @@ def _begin_visit(
     ga: str,
     first: FirstTouch | None,
     now: datetime,
+    consent: dict[str, bool] | None = None,
 ) -> tuple[Visitor, Visit]:
     """A new visit (of a new visitor, if `visitor` is None), matched to its source."""
     if visitor is None:
@@ -319,6 +322,7 @@ def _begin_visit(
         last_seen_at=now,
         pages=[matching.path_of(touch.page)],
         **_visit_fields(touch, ga),
+        **(consent or {}),
     )
     visitor.first_visit = visitor.first_visit or visit
     visitor.last_visit = visit
@@ -327,7 +331,9 @@ def _begin_visit(
     return visitor, visit
 
 
-def _see(visit: Visit, touch: matching.Touch, now: datetime) -> None:
+def _see(
+    visit: Visit, touch: matching.Touch, now: datetime, consent: dict[str, bool] | None = None
+) -> None:
     """Another request of the same visit: a new page is added to the pages seen; the visit's
     last sight is written once a step at most (heartbeats in between write nothing)."""
     path = matching.path_of(touch.page)
@@ -337,6 +343,12 @@ def _see(visit: Visit, touch: matching.Touch, now: datetime) -> None:
         visit.pages = [*visit.pages, path][-MAX_PAGES:]
         visit.page_count += 1
         changed = ["pages", "page_count"]
+    # Consent comes with every request: a change lost with the disk's last moments before a
+    # crash is written again by the next one.
+    for name, value in (consent or {}).items():
+        if getattr(visit, name) != value:
+            setattr(visit, name, value)
+            changed.append(name)
     if changed or visit.last_seen_at <= now - STEP:
         visit.last_seen_at = now
         # An UPDATE built once from the model, not compiled by the ORM on every page view;

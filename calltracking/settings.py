@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "integrations",
     "signin",
     "attribution",
+    # Qualified calls sent back to Google Ads and GA4 (after attribution, which it reads).
+    "conversions",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +244,30 @@ DNI_REDIS_URL = env.str("DNI_REDIS_URL", default="redis://127.0.0.1:6379/0")
 DNI_RATE_LIMIT = env.int("DNI_RATE_LIMIT", default=120)
 # Seconds between the script's heartbeats while a page stays open.
 DNI_HEARTBEAT_SECONDS = env.int("DNI_HEARTBEAT_SECONDS", default=60)
+
+# Conversions: qualified calls sent back to Google Ads and Google Analytics 4 by background jobs
+# (conversions/, README "Conversions (Google Ads, GA4)"). Each destination is on only when all
+# of its required settings are set; `manage.py check` warns about a half-configured one.
+# Google Ads direct upload (Data Manager API): the service account's JSON key itself (the whole
+# file's text; its `token_uri` is where tokens are asked for), the Google Ads account the
+# conversions go to and the conversion action's id, both digits (dashes allowed), and the
+# manager account the service account signs in through, if any.
+GOOGLE_ADS_SERVICE_ACCOUNT_JSON = env.str("GOOGLE_ADS_SERVICE_ACCOUNT_JSON", default="")
+GOOGLE_ADS_CUSTOMER_ID = env.str("GOOGLE_ADS_CUSTOMER_ID", default="")
+GOOGLE_ADS_CONVERSION_ACTION_ID = env.str("GOOGLE_ADS_CONVERSION_ACTION_ID", default="")
+GOOGLE_ADS_LOGIN_CUSTOMER_ID = env.str("GOOGLE_ADS_LOGIN_CUSTOMER_ID", default="")
+# The conversion action's name, as the offline-conversion CSV download writes it.
+GOOGLE_ADS_CONVERSION_NAME = env.str("GOOGLE_ADS_CONVERSION_NAME", default="Qualified call")
+# Where Data Manager API requests go (a local fake in tests).
+GOOGLE_DATA_MANAGER_URL = env.str(
+    "GOOGLE_DATA_MANAGER_URL", default="https://datamanager.googleapis.com"
+).rstrip("/")
+# GA4 Measurement Protocol: the web stream's measurement id (G-…) and an API secret made for it.
+GA4_MEASUREMENT_ID = env.str("GA4_MEASUREMENT_ID", default="")
+GA4_API_SECRET = env.str("GA4_API_SECRET", default="")
+GA4_MP_URL = env.str("GA4_MP_URL", default="https://www.google-analytics.com").rstrip("/")
+# Seconds Google gets to answer one upload request.
+CONVERSIONS_TIMEOUT = env.float("CONVERSIONS_TIMEOUT", default=10.0)
 
 # Region used to read phone numbers typed without a country code, e.g. "(512) 555-0100".
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")

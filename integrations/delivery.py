@@ -96,7 +96,7 @@ def post(url: str, body: str, headers: dict[str, str]) -> Answer:
                 status_code=response.status_code,
                 latency_ms=int((time.monotonic() - started) * 1000),
                 excerpt=raw.decode("utf-8", errors="replace")[:EXCERPT_CHARS],
-                retry_after=_retry_after(response.headers.get("Retry-After", "")),
+                retry_after=retry_after(response.headers.get("Retry-After", "")),
             )
     except requests.RequestException as error:
         return Answer(
@@ -106,7 +106,9 @@ def post(url: str, body: str, headers: dict[str, str]) -> Answer:
         )
 
 
-def _retry_after(value: str) -> timedelta | None:
+def retry_after(value: str) -> timedelta | None:
+    """A Retry-After header (seconds or an HTTP date) as a wait, at most a day; None if absent
+    or unreadable."""
     value = value.strip()
     if not value:
         return None

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks.base import Task
 
+from conversions import config as conversion_config
+from conversions import tasks as conversion_tasks
 from integrations import tasks as integration_tasks
 from jobs import tasks as jobs_tasks
 from jobs.models import PeriodicJob
@@ -42,6 +44,8 @@ def periodic_jobs() -> list[Periodic]:
     ]
     if settings.CALL_RETENTION_DAYS > 0:
         jobs.append(Periodic(tracking_tasks.purge_calls, timedelta(days=1)))
+    if conversion_config.destinations():
+        jobs.append(Periodic(conversion_tasks.sweep_uploads, timedelta(minutes=5)))
     return jobs
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from attribution import visits
 from attribution.models import CallAttribution, Source, SourceNumber, Visitor, Website
+from attribution.models import Visit as VisitRow
 from tests.browser.sites import CustomerSite
 from tracking.models import Campaign, TrackingNumber
 from whisper.simulator import SimulatedCall, simulate_over_http
@@ -403,4 +404,41 @@ def test_on_an_https_site_the_cookies_are_secure(browser, live_server, campaign,
     assert cookies["_ctv"]["secure"] is True
     assert cookies["_ctf"]["secure"] is True
     assert cookies["_ctv"]["sameSite"] == "Lax"
+    assert visit.errors == []
+
+
+def _visit_consent() -> tuple[bool | None, bool | None]:
+    row = VisitRow.objects.get()
+    return (row.ad_user_data, row.ad_personalization)
+
+
+def test_the_sites_consent_for_ads_reaches_the_visit(
+    browser, live_server, site, campaign, visits_opened
+):
+    website = make_website(campaign, ["+15125550177"])
+    url = site.publish("/ads-consent", site_page(live_server.url, website.key, consent="wait"))
+    visit = open_visit(browser, visits_opened, url)
+    visit.page.wait_for_load_state("networkidle")
+    assert visit.requests == []
+
+    visit.page.evaluate("CallTracking.consent({ad_user_data: true, ad_personalization: false})")
+    assert visit.shown() == "+15125550177"
+    assert visit.requests[0]["consent"] == {"ad_user_data": True, "ad_personalization": False}
+    assert _visit_consent() == (True, False)
+
+    # Later, from the banner, as the event's detail: sent at once, the visit follows. (The
+    # database is read once the app has answered: SQLite's shared test database refuses a
+    # write while another thread reads.)
+    with visit.page.expect_response(
+        lambda response: (
+            response.url.endswith("/dni/v1/visits") and response.request.method == "POST"
+        )
+    ) as sent:
+        visit.page.evaluate(
+            "document.dispatchEvent(new CustomEvent('calltracking:consent', "
+            "{detail: {ad_user_data: false, ad_personalization: false}}))"
+        )
+    assert sent.value.status == 200
+    assert visit.requests[-1]["consent"] == {"ad_user_data": False, "ad_personalization": False}
+    assert _visit_consent() == (False, False)
     assert visit.errors == []

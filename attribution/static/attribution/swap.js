@@ -6,7 +6,7 @@
   var script = d.currentScript;
   if (!script || (w.CallTracking && w.CallTracking.swap)) return; // pasted twice
   var api = script.src.replace(/\/v1\/swap\.js.*$/, "/v1/visits");
-  var started, heartbeat, observer;
+  var started, heartbeat, observer, ads;
   var days = 90;
   var swaps = {}; // digits shown on the page (a target, or a number shown before) -> E.164
   var patterns = [];
@@ -143,7 +143,8 @@
         page: location.href.slice(0, 1500),
         referrer: d.referrer.slice(0, 600),
         ga: ga.length > 3 ? ga.slice(-2).join(".") : "",
-        first: first && typeof first == "object" ? first : null
+        first: first && typeof first == "object" ? first : null,
+        consent: ads
       })
     }).then(function (response) {
       if (response.status != 200) throw response.status;
@@ -176,8 +177,18 @@
     } catch (e) {}
   }
 
-  // swap(): look for numbers again now; consent(): the visitor agreed (data-consent="wait").
-  w.CallTracking = { swap: rescan, consent: start };
-  d.addEventListener("calltracking:consent", start);
+  // swap(): look for numbers again now; consent(): the visitor agreed (data-consent="wait"),
+  // and to what for ads if said (or as the event's detail): {ad_user_data: true, ...}.
+  function consent(c) {
+    c = c instanceof Event ? c.detail : c;
+    if (c && typeof c == "object") {
+      ads = { ad_user_data: c.ad_user_data === true,
+        ad_personalization: c.ad_personalization === true };
+      if (started) request();
+    }
+    start();
+  }
+  w.CallTracking = { swap: rescan, consent: consent };
+  d.addEventListener("calltracking:consent", consent);
   if (script.getAttribute("data-consent") != "wait") start();
 })(window, document);
