@@ -22,6 +22,7 @@ from conversions.models import Upload
 from tracking.admin.calls import ReadOnlyCallPartInline
 from tracking.admin.display import DASH
 from tracking.models import Call
+from tracking.reports import PeriodForm
 
 # The longest range one download covers (Google takes clicks up to 90 days old).
 MAX_DAYS = 400
@@ -86,31 +87,13 @@ class UploadInline(ReadOnlyCallPartInline):
         return _consent(upload.call)
 
 
-class CsvForm(forms.Form):
-    start = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    end = forms.DateField(
-        label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+class CsvForm(PeriodForm):
+    max_days = MAX_DAYS
+
     conversion_name = forms.CharField(
         max_length=100,
         help_text="The conversion action's name in Google Ads, exactly as written there.",
     )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if start.year < 1900 or end.year > 9000:
-                raise forms.ValidationError("Choose dates between 1900 and 9000.")
-            if start > end:
-                raise forms.ValidationError("The start date is after the end date.")
-            if (end - start).days + 1 > MAX_DAYS:
-                raise forms.ValidationError(
-                    "Choose at most %(days)s days.", params={"days": MAX_DAYS}
-                )
-        return data
 
 
 @admin.register(Upload)

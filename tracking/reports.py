@@ -67,17 +67,16 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 E164 = re.compile(r"\+[0-9]{1,15}")  # a tracking number: safe, and wanted as typed
 
 
-class ReportForm(forms.Form):
+class PeriodForm(forms.Form):
+    """A date range, From and To inclusive, of at most `max_days` days."""
+
+    max_days = MAX_DAYS
+
     start = forms.DateField(
         label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     end = forms.DateField(
         label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    campaign = forms.ModelChoiceField(
-        queryset=Campaign.objects.only("id", "name").order_by("name"),
-        required=False,
-        empty_label="All campaigns",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -89,11 +88,19 @@ class ReportForm(forms.Form):
                 raise forms.ValidationError("Choose dates between 1900 and 9000.")
             if start > end:
                 raise forms.ValidationError("The start date is after the end date.")
-            if (end - start).days + 1 > MAX_DAYS:
+            if (end - start).days + 1 > self.max_days:
                 raise forms.ValidationError(
-                    "Choose at most %(days)s days.", params={"days": MAX_DAYS}
+                    "Choose at most %(days)s days.", params={"days": self.max_days}
                 )
         return data
+
+
+class ReportForm(PeriodForm):
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.only("id", "name").order_by("name"),
+        required=False,
+        empty_label="All campaigns",
+    )
 
 
 def default_period(today: date | None = None) -> Period:
