@@ -124,7 +124,7 @@ def _client(job: tuple) -> dict:
         rng = random.Random(index * 1000 + n)
         browser = Browser(port, f"10.{index}.{n // 250}.{n % 250 + 1}")
         timings, shown = defaultdict(list), []
-        visitor, first, page, ga = "", None, "", ""
+        visitor, first, page, referrer, ga = "", None, "", "", ""
         if gap:
             # Paced visitors arrive at random moments, not all in the phase's first instant.
             time.sleep(rng.uniform(0, gap))
@@ -134,16 +134,18 @@ def _client(job: tuple) -> dict:
             if request == 0 or (request % per_visitor == 0 and new_visitor()):
                 visitor, first = "", None
                 page = LANDING.format(click=f"bench{index}x{n}x{request}")
+                referrer = "https://www.google.com/"
                 ga = f"{rng.randrange(10**9)}.{1764750000 + request}"
+            elif request % 2:
+                # A view of another page, referred by the page open before it.
+                page, referrer = f"{ORIGIN}/services/{request % 7}", page
+            # Else a heartbeat of the page open: the same page and referrer.
             kind = "keep" if visitor else "claim"
-            # A visitor's requests: the landing page, then heartbeats (the same address and
-            # referrer) and views of other pages (referred by the landing page), in turn.
-            other_page = visitor and request % 2
             body = {
                 "website": key,
                 "visitor": visitor,
-                "page": f"{ORIGIN}/services/{request % 7}" if other_page else page,
-                "referrer": page if other_page else "https://www.google.com/",
+                "page": page,
+                "referrer": referrer,
                 "ga": ga,
                 "first": first,
             }

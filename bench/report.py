@@ -318,10 +318,11 @@ def render_dni(result: dict) -> str:
             f"Saturation: each visitor asks again as soon as it is answered. Paced: each waits "
             f"{result['gap']:g} s on average between requests. One visitor alone: the ratio is "
             "to the floor with one visitor alone too. A visitor claims a number, then "
-            f"keeps it with heartbeats and page views ({result['per_visitor'] - 1} requests) "
-            "before a new visitor takes its place, as long as the pool has numbers for new "
-            "visitors. *Double holds*: pool numbers shown to two visitors in one phase (every "
-            "hold outlasts the phase).",
+            f"keeps it with {result['per_visitor'] - 1} requests, a view of another page and a "
+            "heartbeat of the page open in turn (a page view writes the visit; a heartbeat "
+            "within the minute writes nothing), before a new visitor takes its place, as long "
+            "as the pool has numbers for new visitors. *Double holds*: pool numbers shown to "
+            "two visitors in one phase (every hold outlasts the phase).",
         ]
     )
 
