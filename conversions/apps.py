@@ -6,8 +6,13 @@ class ConversionsConfig(AppConfig):
     verbose_name = "Conversions"
 
     def ready(self) -> None:
-        from conversions import checks  # noqa: F401 (registers the system check)
+        from conversions import (
+            checks,  # noqa: F401 (registers the system check)
+            timeline,
+        )
         from conversions.listener import listener
         from tracking import outbox
+        from tracking.admin import call_timeline
 
         outbox.register(listener)
+        call_timeline.register(timeline.entries)

@@ -80,3 +80,24 @@ def test_the_upload_log_lists_uploads_and_sends_failed_ones_again(marketer_clien
     assert (again.status, again.attempts, again.last_error) == (Status.PENDING, 0, "")
     assert Upload.objects.get(call=sent).status == Status.SENT  # never sent twice
     assert [job.task_name for job in queued()] == ["send_uploads"]
+
+
+def test_a_calls_timeline_says_where_its_conversion_went(marketer_client, leads_campaign):
+    call = lead_call(leads_campaign, gclid="Cj0", ga="1.2", consent=(True, True))
+    Upload.objects.create(
+        call=call,
+        destination=Destination.GOOGLE_ADS,
+        status=Status.FAILED,
+        last_error="Google refused this conversion: <b>bad</b> click id",
+    )
+    Upload.objects.create(
+        call=call, destination=Destination.GA4, status=Status.SENT, sent_at=call.ended_at
+    )
+
+    page = marketer_client.get(reverse("admin:tracking_call_change", args=[call.pk]))
+
+    titles = texts(page, "event-title")
+    assert "Sent to Google Analytics 4 as a conversion" in titles
+    assert "Google Ads refused the conversion" in titles
+    # Google's words, as text.
+    assert "Google refused this conversion: <b>bad</b> click id" in texts(page, "event-detail")

@@ -3,6 +3,7 @@ recorded (the call, each destination rung, the recordings)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,17 @@ class Event:
     detail: str = ""
     css: str = ""
     recording: Recording | None = None
+
+
+# What another app did about a call, for its timeline: (when, title, detail, css) each.
+Entries = Callable[[Call], Iterable[tuple[datetime | None, str, str, str]]]
+_sources: list[Entries] = []
+
+
+def register(source: Entries) -> None:
+    """Add `source`'s entries to every call's timeline (conversions: its uploads to Google)."""
+    if source not in _sources:
+        _sources.append(source)
 
 
 def _offset(call: Call, moment: datetime | None) -> str:
@@ -121,6 +133,9 @@ def timeline(call: Call, legs: list[CallLeg], recordings: list[Recording]) -> li
             f"Marked as called back by {call.callback_done_by or 'someone'}",
             css="callback",
         )
+    for source in _sources:
+        for moment, title, detail, css in source(call):
+            add(moment, title, detail, css)
     # Events without a time (legs never rung) keep their place; the others go in time order.
     return _in_order(events)
 
