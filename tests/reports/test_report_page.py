@@ -110,7 +110,7 @@ def test_day_csv_lists_every_day_of_the_period(marketer_client, reports_url, wor
     assert rows == [
         ["Day", *HEADERS],
         [
-            "2026-03-02",
+            DAY1.isoformat(),
             "5",
             "3",
             "4",
@@ -125,9 +125,27 @@ def test_day_csv_lists_every_day_of_the_period(marketer_client, reports_url, wor
             "0.8000",
             "75.0",
         ],
-        ["2026-03-03", "7", "2", "0", "1", "1", "3", "0", "0", "0", "0", "0.0000", "0.0000", ""],
+        [
+            DAY2.isoformat(),
+            "7",
+            "2",
+            "0",
+            "1",
+            "1",
+            "3",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0.0000",
+            "0.0000",
+            "",
+        ],
         # The decoy at midnight of the day after now falls inside the period.
-        ["2026-03-04", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0", "1.0000", "1.0000", "5.0"],
+        [
+            (DAY2 + timedelta(days=1)).isoformat(),
+            *["1", "1", "1", "0", "0", "0", "0", "0", "0", "0", "1.0000", "1.0000", "5.0"],
+        ],
         ["Total", "13", "6", "5", "1", "1", "3", "1", "0", "0", "0", "0.6667", "0.3846", "61.0"],
     ]
 

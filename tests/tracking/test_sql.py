@@ -4,7 +4,7 @@ on PostgreSQL that all succeed or all fail, retries that insert nothing twice.""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -156,7 +156,7 @@ def test_a_prepared_statement_is_built_once_and_bound_to_each_calls_values(db):
         return _calls_from(**values)
 
     statement = sql.Prepared(build, CALLS_FROM)
-    later = datetime(2026, 11, 24, 19, tzinfo=UTC)
+    later = STARTED + timedelta(minutes=30)
     sql.run(
         [
             sql.insert_new(
