@@ -177,9 +177,11 @@ def _begin(
     return _ring(request, sid, route, targets, positions, first=True, option=option)
 
 
-def _answer(request: HttpRequest, sid: str, route: Route, event: dict, targets) -> HttpResponse:
-    """A new call hears the campaign's menu, or rings."""
-    if event["menu"]:
+def _answer(
+    request: HttpRequest, sid: str, route: Route, *, menu: bool, targets: tuple[Target, ...]
+) -> HttpResponse:
+    """A new call (or one that passed the challenge) hears the campaign's menu, or rings."""
+    if menu:
         # Imported here: the menu's own webhook builds on this module.
         from whisper import menus
 
@@ -229,9 +231,9 @@ def _after_unanswered(request: HttpRequest, sid: str, route: Route) -> HttpRespo
 
 def _start_event(
     call: IncomingCall, route: Route | None, *, database: bool = True
-) -> tuple[dict, tuple[Target, ...], screening.Verdict]:
-    """What the call log needs to know of a call that has just come in, whom it rings, and
-    what screening decided (`database=False`: the rules that need it are skipped)."""
+) -> tuple[dict, screening.Verdict]:
+    """What the call log needs to know of a call that has just come in (with whom it rings),
+    and what screening decided (`database=False`: the rules that need it are skipped)."""
     at = timezone.now()
     verdict = (
         screening.screen(
@@ -259,7 +261,7 @@ def _start_event(
         "menu": menu,
         **verdict.as_event(),
     }
-    return event, plan.targets if plan and not menu else (), verdict
+    return event, verdict
 
 
 def _answer_start(
@@ -270,7 +272,7 @@ def _answer_start(
         return twiml.response(twiml.reject())
     if verdict.challenge:
         return _challenge(request, call.sid, route, event["at"])
-    return _answer(request, call.sid, route, event, event["targets"])
+    return _answer(request, call.sid, route, menu=event["menu"], targets=tuple(event["targets"]))
 
 
 def _challenge(request: HttpRequest, sid: str, route: Route, started_at) -> HttpResponse:
@@ -292,7 +294,7 @@ def _forward_from_cache(request: HttpRequest) -> HttpResponse:
     try:
         call = TwilioParams(request.POST).incoming_call()
         route = routing.cached_route(call.called)
-        event, _, verdict = _start_event(call, route, database=False)
+        event, verdict = _start_event(call, route, database=False)
         if call.sid:
             # Without a route the call is logged as unmatched, as the caller heard it.
             events.put("start", event)
@@ -309,7 +311,7 @@ def incoming(request: HttpRequest) -> HttpResponse:
     """Voice URL of every tracking number: log the call and ring the business."""
     call = TwilioParams(request.POST).incoming_call()
     route = routing.route_for(call.called)
-    event, _, verdict = _start_event(call, route)
+    event, verdict = _start_event(call, route)
     if route is not None:
         event.update(caller_context.crm_facts(route, call))
     events.record("start", **event)
@@ -342,12 +344,7 @@ def _challenge_answer(request: HttpRequest, *, database: bool = True) -> HttpRes
     # The menu and whom to ring were planned when the call came in: the same instant plans
     # the same.
     plan = route.plan(expected[1])
-    if route.offers_menu(plan):
-        # Imported here: the menu's own webhook builds on this module.
-        from whisper import menus
-
-        return menus.offer(request, sid, route)
-    return _begin(request, sid, route, plan.targets)
+    return _answer(request, sid, route, menu=route.offers_menu(plan), targets=plan.targets)
 
 
 def _challenge_from_cache(request: HttpRequest) -> HttpResponse:
