@@ -26,6 +26,8 @@ import requests
 from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
+from tracking import phones
+
 logger = logging.getLogger(__name__)
 
 NAME_LENGTH = 100
@@ -33,7 +35,6 @@ NOTE_LENGTH = 300
 # An answer is a few hundred bytes; anything much larger is not one.
 MAX_ANSWER_BYTES = 16 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 # Enough threads for the calls that come in within one budget; a slow CRM holds one each.
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="crm-lookup")
@@ -127,7 +128,7 @@ def lookup(question: Question, *, budget: float | None = None) -> CallerRecord |
     Never waits longer than `budget` seconds, and never raises. Callers without a number
     (anonymous, withheld) are not asked about.
     """
-    if not _E164.fullmatch(question.caller):
+    if not phones.is_e164(question.caller):
         return CallerRecord()
     budget = settings.CRM_LOOKUP_SECONDS if budget is None else budget
     future = _pool.submit(_ask, question, budget)

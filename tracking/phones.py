@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+# A number as Twilio sends and we store it: "+", a country code, at most 15 digits in all.
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
+
+
+def is_e164(value: str) -> bool:
+    return _E164.fullmatch(value) is not None
 
 
 def to_e164(raw: str, region: str | None = None) -> str:

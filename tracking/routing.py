@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 
@@ -17,7 +16,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import Prefetch
 
-from tracking import hours, menus, sql
+from tracking import hours, menus, phones, sql
 from tracking.announcement import CallerContext, CallerPlace, announcement
 from tracking.menus import MenuChoice
 from tracking.models import Campaign, Destination, TrackingNumber, prefix_list, report_prompt
@@ -26,7 +25,6 @@ from tracking.services import Target
 logger = logging.getLogger(__name__)
 
 # Tracking numbers are stored in E.164; nothing else can have a route (or a cache key).
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 # Long enough to outlast any outage; a change refreshes the entry at once anyway.
 ROUTE_TTL = 30 * 24 * 3600
@@ -267,7 +265,7 @@ def route_for(called: str) -> Route | None:
 
     Raises DatabaseError only when the database is down and no route was ever cached.
     """
-    if not _E164.fullmatch(called):
+    if not phones.is_e164(called):
         return None
     cached = cached_route(called)
     try:
@@ -284,7 +282,7 @@ def route_for(called: str) -> Route | None:
 
 
 def cached_route(called: str) -> Route | None:
-    if not _E164.fullmatch(called):
+    if not phones.is_e164(called):
         return None
     try:
         data = cache.get(_key(called))

@@ -21,7 +21,6 @@ line-type rules are skipped: a call that cannot be screened rings, rather than b
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from tracking import services
+from tracking import phones, services
 from tracking.models import BlockedCaller, Call, ChallengeAttestation, LineTypeLookup
 from whisper import twilio_api
 
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 BLOCK_LIST_KEY = "screening:block-list"
 BLOCK_LIST_TTL = 30 * 24 * 3600
@@ -199,7 +197,7 @@ def _recent_calls(caller: str, route: Route, at: datetime) -> int:
 def line_type_of(phone_number: str) -> str:
     """The line type Twilio Lookup gives `phone_number`, remembered for LOOKUP_MAX_AGE; "" when
     unknown or Twilio cannot be asked (the caller is then not challenged for it)."""
-    if not _E164.fullmatch(phone_number):
+    if not phones.is_e164(phone_number):
         return ""
     known = LineTypeLookup.objects.filter(phone_number=phone_number).first()
     if known is not None and timezone.now() - known.looked_up_at < LOOKUP_MAX_AGE:

@@ -7,7 +7,6 @@ facts are recorded once (the first report wins) and the outcome is re-derived fr
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from jobs import queue
-from tracking import outbox, sql, tasks
+from tracking import outbox, phones, sql, tasks
 from tracking.models import (
     CALLBACK_OUTCOMES,
     DEFAULT_ACCEPT_DIGIT,
@@ -27,8 +26,6 @@ from tracking.models import (
     Campaign,
     Recording,
 )
-
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 # Parent-leg statuses after which the call is over.
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -127,18 +124,7 @@ def call_start(
         line_type=_fit(Call, "line_type", line_type),
     )
     row.outcome = row.derive_outcome([], False) if number_id else Call.Outcome.UNMATCHED
-    legs = [
-        CallLeg(
-            call_id=sid,
-            position=position,
-            destination_id=target.destination_id,
-            label=_fit(CallLeg, "label", target.label),
-            phone_number=_fit(CallLeg, "phone_number", target.phone_number),
-            started_at=row.started_at,
-            campaign_id=campaign_id,
-        )
-        for position, target in enumerate(targets)
-    ]
+    legs = _legs(row, targets)
     # One statement on PostgreSQL. Elsewhere no transaction is needed: a retry (or the spool's
     # replay) of a start that failed between the two inserts inserts what is missing, and
     # nothing reaches a leg before the webhook answers. A listener's job (tracking.outbox) is
@@ -148,6 +134,22 @@ def call_start(
     extra = [statement for writer in _start_writers if (statement := writer(row))]
     writes = [sql.insert_new([row]), *([sql.insert_new(legs)] if legs else []), *extra]
     _run_with_jobs(writes, outbox.jobs(sid, outbox.STARTED))
+
+
+def _legs(call: Call, targets: list[Target] | tuple[Target, ...]) -> list[CallLeg]:
+    """A leg of `call` for each phone it rings, in order."""
+    return [
+        CallLeg(
+            call_id=call.call_sid,
+            position=position,
+            destination_id=target.destination_id,
+            label=_fit(CallLeg, "label", target.label),
+            phone_number=_fit(CallLeg, "phone_number", target.phone_number),
+            started_at=call.started_at,
+            campaign_id=call.campaign_id,
+        )
+        for position, target in enumerate(targets)
+    ]
 
 
 def _run_with_jobs(writes: list[sql.Statement], jobs: list[outbox.Job]) -> None:
@@ -312,24 +314,7 @@ def menu_chosen(
         locked = _locked(sid)
         call = locked.call
         if not call.menu_choice and not locked.legs and targets:
-            sql.run(
-                [
-                    sql.insert_new(
-                        [
-                            CallLeg(
-                                call_id=call.call_sid,
-                                position=position,
-                                destination_id=target.destination_id,
-                                label=_fit(CallLeg, "label", target.label),
-                                phone_number=_fit(CallLeg, "phone_number", target.phone_number),
-                                started_at=call.started_at,
-                                campaign_id=call.campaign_id,
-                            )
-                            for position, target in enumerate(targets)
-                        ]
-                    )
-                ]
-            )
+            sql.run([sql.insert_new(_legs(call, targets))])
         return _settle(
             locked,
             menu_choice=_fit(Call, "menu_choice", choice),
@@ -392,7 +377,7 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
 def caller_block(*, call: Call, note: str) -> BlockedCaller | None:
     """Put the caller of `call` on the block list (None: no number to block). The entry
     remembers the call, so clearing the call's spam mark takes it off the list again."""
-    if not _E164.fullmatch(call.caller_number):
+    if not phones.is_e164(call.caller_number):
         return None
     entry, _ = BlockedCaller.objects.get_or_create(
         kind=BlockedCaller.Kind.NUMBER,
