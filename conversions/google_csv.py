@@ -14,13 +14,14 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.utils import timezone
 
 from conversions.selectors import conversions_between
 from tracking.admin.call_export import csv_value
+from tracking.selectors import Period
 
 HEADER = [
     "Google Click ID",
@@ -37,14 +38,6 @@ class _Echo:
         return value
 
 
-def bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """From the start of `first` to the end of `last`, in the business time zone."""
-    zone = timezone.get_default_timezone()
-    start = datetime.combine(first, time.min, tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
-
-
 def lines(*, first: date, last: date, conversion_name: str) -> Iterator[str]:
     """The file for the calls that rang from `first` to `last` (whole days, both included)."""
     writer = csv.writer(_Echo())
@@ -52,7 +45,7 @@ def lines(*, first: date, last: date, conversion_name: str) -> Iterator[str]:
     yield writer.writerow([f"Parameters:TimeZone={settings.TIME_ZONE}"])
     yield writer.writerow(HEADER)
     name = csv_value(conversion_name)
-    for row in conversions_between(*bounds(first, last)):
+    for row in conversions_between(*Period(first, last).bounds()):
         if not row.gclid or not _CLICK_ID.fullmatch(row.gclid):
             continue
         value = "" if row.value is None else f"{row.value:f}"
@@ -72,6 +65,6 @@ def left_out(*, first: date, last: date) -> int:
     wbraid only, or an id of other characters)."""
     return sum(
         1
-        for row in conversions_between(*bounds(first, last))
+        for row in conversions_between(*Period(first, last).bounds())
         if not row.gclid or not _CLICK_ID.fullmatch(row.gclid)
     )
