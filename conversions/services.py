@@ -89,7 +89,7 @@ def call_consider(*, call_sid: str, now: datetime | None = None) -> list[str]:
                     updated_at=now,
                 )
                 continue
-            if attribution is None or not _has_match(destination, attribution):
+            if attribution is None or not _matchable(destination, attribution):
                 continue
             revived = uploads.filter(status=Status.CANCELED).update(
                 status=Status.PENDING, next_attempt_at=now, last_error="", updated_at=now
@@ -111,10 +111,12 @@ def _not_qualified(qualification: leads.Qualification) -> str:
     return f"{NOT_QUALIFIED}: " + "; ".join(failed)
 
 
-def _has_match(destination: str, attribution: CallAttribution) -> bool:
+def _matchable(destination: str, row: CallAttribution | Conversion) -> bool:
+    """Whether `row` carries what `destination` matches a conversion on: a Google click id
+    for Google Ads, a GA client id for GA4."""
     if destination == Destination.GOOGLE_ADS:
-        return any(getattr(attribution, kind) for kind in selectors.CLICK_IDS)
-    return bool(attribution.ga_client_id)
+        return any(getattr(row, kind) for kind in selectors.CLICK_IDS)
+    return bool(row.ga_client_id)
 
 
 def uploads_sweep(*, now: datetime | None = None) -> dict[str, int]:
@@ -208,12 +210,6 @@ def uploads_send(*, destination: str, now: datetime | None = None) -> dict[str, 
     if claimed == size:
         tasks.send_uploads.enqueue(destination)
     return batch.report
-
-
-def _matchable(destination: str, row: Conversion) -> bool:
-    if destination == Destination.GOOGLE_ADS:
-        return row.click_id is not None
-    return bool(row.ga_client_id)
 
 
 class _Batch:
