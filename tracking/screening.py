@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
 from tracking import phones, services
@@ -254,8 +254,7 @@ def challenge_prompt(digit: str) -> str:
 def challenge_answered(*, sid: str, passed: bool, at: datetime | None = None) -> Call:
     """The caller answered the challenge (or did not: `passed` False); the first answer
     stands. Failing it makes the call spam."""
-    with transaction.atomic():
-        locked = services._locked(sid)
+    with services._locked(sid) as locked:
         if locked.call.challenge_passed is not None:
             return locked.call
         facts: dict[str, object] = {"challenge_passed": passed}
@@ -267,8 +266,7 @@ def challenge_answered(*, sid: str, passed: bool, at: datetime | None = None) ->
 def call_set_spam(*, sid: str, spam: str) -> Call:
     """Mark a call as spam (`spam` a Call.Spam) or clear its mark (""), and derive its outcome
     anew from what happened on the line."""
-    with transaction.atomic():
-        locked = services._locked(sid)
+    with services._locked(sid, brief=False) as locked:
         if locked.call.spam != spam:
             locked.call.spam = spam
             locked.call_changed.add("spam")

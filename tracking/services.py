@@ -7,7 +7,7 @@ facts are recorded once (the first report wins) and the outcome is re-derived fr
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -160,9 +160,14 @@ def _run_with_jobs(writes: list[sql.Statement], jobs: list[outbox.Job]) -> None:
     alone = not jobs or one_statement or connection.in_atomic_block
     with contextlib.nullcontext() if alone else transaction.atomic():
         sql.run([*writes, *(row for row in rows if row is not None)])
-        for (task, args), row in zip(jobs, rows, strict=True):
-            if row is None:
-                task.enqueue(*args)
+        _enqueue_unwritten(jobs, rows)
+
+
+def _enqueue_unwritten(jobs: list[outbox.Job], rows: list[sql.Statement | None]) -> None:
+    # A task backend that is not the database's (tests' immediate one) takes its jobs itself.
+    for (task, args), row in zip(jobs, rows, strict=True):
+        if row is None:
+            task.enqueue(*args)
 
 
 @dataclass
@@ -171,6 +176,7 @@ class _Locked:
 
     call: Call
     legs: list[CallLeg]
+    transaction: sql.Transaction
     changed: dict[int, set[str]] = field(default_factory=dict)
     call_changed: set[str] = field(default_factory=set)
 
@@ -212,18 +218,25 @@ def _lock_query(with_legs: bool) -> str:
     )
 
 
-def _locked(sid: str) -> _Locked:
-    """Lock the call's row and its legs and read them with the campaign: one query, or two
-    for a call that rings nobody. Call.DoesNotExist if it is not logged (yet)."""
-    rows = sql.fetch(_lock_query(with_legs=True), [sid]) or sql.fetch(
-        _lock_query(with_legs=False), [sid]
-    )
-    if not rows:
-        raise Call.DoesNotExist(sid)
-    call = _CALL.instance(rows[0])
-    Call.campaign.field.set_cached_value(call, _CAMPAIGN.instance(rows[0], len(_CALL)))
-    legs_from = len(_CALL) + len(_CAMPAIGN)
-    return _Locked(call, [_LEG.instance(row, legs_from) for row in rows if len(row) > legs_from])
+@contextlib.contextmanager
+def _locked(sid: str, *, brief: bool = True) -> Iterator[_Locked]:
+    """In a transaction, lock the call's row and its legs and read them with the campaign:
+    one query, or two for a call that rings nobody. Call.DoesNotExist if it is not logged (yet).
+
+    The transaction is `brief` (sql.Transaction): two round trips, whose one write is
+    `_settle`'s. A change that writes more (a recording, through the ORM) takes an ordinary one.
+    """
+    with sql.Transaction(brief=brief) as tx:
+        rows = tx.fetch(_lock_query(with_legs=True), [sid]) or tx.fetch(
+            _lock_query(with_legs=False), [sid]
+        )
+        if not rows:
+            raise Call.DoesNotExist(sid)
+        call = _CALL.instance(rows[0])
+        Call.campaign.field.set_cached_value(call, _CAMPAIGN.instance(rows[0], len(_CALL)))
+        legs_from = len(_CALL) + len(_CAMPAIGN)
+        legs = [_LEG.instance(row, legs_from) for row in rows if len(row) > legs_from]
+        yield _Locked(call, legs, tx)
 
 
 def _fill(row: models.Model, facts: dict[str, object]) -> list[str]:
@@ -244,13 +257,16 @@ def _voicemail_left(call: Call) -> bool:
     return any(recording.is_message for recording in call.recordings.all())
 
 
-def _settle(locked: _Locked, *, touched: bool = False, **facts: object) -> Call:
+def _settle(
+    locked: _Locked, *, touched: bool = False, notify: bool = False, **facts: object
+) -> Call:
     """Record `facts` on the call, save the legs' new facts, and re-derive every result and
     the call's summary of them, all written in one statement where the database allows
-    (`touched`: the caller wrote something of the call's too, a recording say). The
-    call returned carries `leg_results` (position → result), for the webhook to tell the leg
-    it answers whether it took the call. A change to a leg, or `touched`, stamps the call's
-    updated_at, so "calls updated since" finds it."""
+    (`touched`: the caller wrote something of the call's too, a recording say). `notify`:
+    queue, in the same write, the e-mail the call may now be owed. The call returned carries
+    `leg_results` (position → result), for the webhook to tell the leg it answers whether it
+    took the call. A change to a leg, or `touched`, stamps the call's updated_at, so "calls
+    updated since" finds it."""
     call = locked.call
     changed = locked.call_changed | set(_fill(call, facts))
     writes = []
@@ -280,9 +296,21 @@ def _settle(locked: _Locked, *, touched: bool = False, **facts: object) -> Call:
         changed.add("outcome")
     if changed or writes or touched:
         writes.append(sql.update(call, sorted(changed)))
-    _run_with_jobs(writes, _jobs_of_change(call) if writes or touched else [])
+    jobs = _jobs_of_change(call) if writes or touched else []
+    if notify and _owed_notice(call):
+        jobs.append((tasks.notify_call, (call.pk,)))
+    rows = [queue.statement(task, *args) for task, args in jobs]
+    locked.transaction.run([*writes, *(row for row in rows if row is not None)])
+    _enqueue_unwritten(jobs, rows)
     call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
+
+
+def _owed_notice(call: Call) -> bool:
+    """Whether `call` may owe its campaign's recipients an e-mail not yet sent (most campaigns
+    have nobody to tell). A background job decides and sends it, so no caller waits on a mail
+    server and no notice is lost with the process."""
+    return bool(call.campaign and call.campaign.recipients and call.notified_at is None)
 
 
 def _jobs_of_change(call: Call) -> list[outbox.Job]:
@@ -310,8 +338,7 @@ def menu_chosen(
 ) -> Call:
     """The caller chose a menu option: it and the phones it rings are written; a retry (or a
     second choice) changes nothing, the first choice stands."""
-    with transaction.atomic():
-        locked = _locked(sid)
+    with _locked(sid, brief=False) as locked:
         call = locked.call
         if not call.menu_choice and not locked.legs and targets:
             sql.run([sql.insert_new(_legs(call, targets))])
@@ -331,8 +358,7 @@ def crm_lookup_failed(*, campaign_id: int) -> None:
 def leg_whispered(*, sid: str, leg: int | None, leg_sid: str, at: datetime | None = None) -> Call:
     """A destination picked up and is about to hear the whisper."""
     at = at or timezone.now()
-    with transaction.atomic():
-        locked = _locked(sid)
+    with _locked(sid) as locked:
         locked.record(locked.leg(leg), whispered_at=at, leg_sid=_fit(CallLeg, "leg_sid", leg_sid))
         return _settle(locked, dial_call_sid=_fit(Call, "dial_call_sid", leg_sid))
 
@@ -344,34 +370,45 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
     is recorded, but that leg is stopped, not joined.
     """
     at = at or timezone.now()
-    with transaction.atomic():
-        locked = _locked(sid)
-        call, row = locked.call, locked.leg(leg)
-        accept = call.campaign.accept_digit if call.campaign else DEFAULT_ACCEPT_DIGIT
-        report = call.campaign.spam_report_key if call.campaign else ""
-        if digits == "":
-            decision = Call.Decision.NO_INPUT
-        elif digits[:1] == accept:
-            decision = Call.Decision.ACCEPTED
-        elif report and digits[:1] == report:
-            decision = Call.Decision.SPAM
-        else:
-            decision = Call.Decision.REJECTED
-        facts: dict[str, object] = {"decision": decision, "decided_at": at}
-        taken = any(
-            other.result == CallLeg.Result.ACCEPTED for other in locked.legs if other is not row
-        )
-        # Nobody is joined to a call another destination reported as spam.
-        if decision == Call.Decision.ACCEPTED and (taken or call.spam):
-            facts.update(dial_outcome="stopped", bridged=False)
-        locked.record(row, **facts)
-        if decision != Call.Decision.SPAM:
-            return _settle(locked, decided_at=at)
-        # Reported as spam by the person answering: the call is spam, its caller blocked.
-        call = _settle(locked, decided_at=at, spam=Call.Spam.REPORTED)
+    with _locked(sid) as locked:
+        if _decision(locked.call, digits) != Call.Decision.SPAM:
+            return _decide(locked, leg, digits, at)
+    # Reported as spam by the person answering: the call is spam, and its caller goes on the
+    # block list in the same transaction, through the ORM (whose signal re-caches the list).
+    with _locked(sid, brief=False) as locked:
+        call = _decide(locked, leg, digits, at)
+        row = locked.leg(leg)
         if row is not None and row.decision == Call.Decision.SPAM:
             caller_block(call=call, note=f"Reported as spam by {row.label or 'a destination'}")
         return call
+
+
+def _decision(call: Call, digits: str) -> str:
+    accept = call.campaign.accept_digit if call.campaign else DEFAULT_ACCEPT_DIGIT
+    report = call.campaign.spam_report_key if call.campaign else ""
+    if digits == "":
+        return Call.Decision.NO_INPUT
+    if digits[:1] == accept:
+        return Call.Decision.ACCEPTED
+    if report and digits[:1] == report:
+        return Call.Decision.SPAM
+    return Call.Decision.REJECTED
+
+
+def _decide(locked: _Locked, leg: int | None, digits: str, at: datetime) -> Call:
+    call, row = locked.call, locked.leg(leg)
+    decision = _decision(call, digits)
+    facts: dict[str, object] = {"decision": decision, "decided_at": at}
+    taken = any(
+        other.result == CallLeg.Result.ACCEPTED for other in locked.legs if other is not row
+    )
+    # Nobody is joined to a call another destination reported as spam.
+    if decision == Call.Decision.ACCEPTED and (taken or call.spam):
+        facts.update(dial_outcome="stopped", bridged=False)
+    locked.record(row, **facts)
+    if decision == Call.Decision.SPAM:
+        return _settle(locked, decided_at=at, spam=Call.Spam.REPORTED)
+    return _settle(locked, decided_at=at)
 
 
 def caller_block(*, call: Call, note: str) -> BlockedCaller | None:
@@ -391,8 +428,7 @@ def leg_ended(*, sid: str, leg: int | None, leg_sid: str, leg_status: str) -> Ca
     """A destination's own status callback: how its phone stopped ringing."""
     if leg_status not in FINAL_LEG_STATUSES:
         return None
-    with transaction.atomic():
-        locked = _locked(sid)
+    with _locked(sid) as locked:
         locked.record(
             locked.leg(leg),
             status=_fit(CallLeg, "status", leg_status),
@@ -417,8 +453,7 @@ def dial_finished(
     or were stopped when one was joined; a key press they report later still counts, so none
     of them is marked unbridged here.
     """
-    with transaction.atomic():
-        locked = _locked(sid)
+    with _locked(sid) as locked:
         dialed = [leg for leg in locked.legs if legs is None or leg.position in legs]
         for leg in dialed:
             if len(dialed) == 1 or (dial_call_sid and leg.leg_sid == dial_call_sid):
@@ -451,8 +486,8 @@ def dial_finished(
 
 def voicemail_started(*, sid: str, at: datetime | None = None) -> Call:
     """The caller is hearing the voicemail greeting."""
-    with transaction.atomic():
-        return _settle(_locked(sid), voicemail_at=at or timezone.now())
+    with _locked(sid) as locked:
+        return _settle(locked, voicemail_at=at or timezone.now())
 
 
 def recording_stored(
@@ -473,8 +508,7 @@ def recording_stored(
     on the <Record> action's answer, and must not wait on a mail server."""
     if not recording_sid or kind not in Recording.Kind.values:
         return None
-    with transaction.atomic():
-        locked = _locked(sid)
+    with _locked(sid, brief=False) as locked:
         recording, created = Recording.objects.get_or_create(
             recording_sid=_fit(Recording, "recording_sid", recording_sid),
             defaults={
@@ -497,16 +531,14 @@ def recording_stored(
             recording.save(update_fields=changed)
         # The message itself shows the caller reached voicemail, should that report be late.
         voicemail_at = recording.created_at if kind == Recording.Kind.VOICEMAIL else None
-        call = _settle(locked, touched=bool(changed) or created, voicemail_at=voicemail_at)
-        if notify:
-            _notify_later(call)
-    return call
+        return _settle(
+            locked, touched=bool(changed) or created, notify=notify, voicemail_at=voicemail_at
+        )
 
 
 def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str) -> Call | None:
     """Twilio's text of a voicemail; its first report stands."""
-    with transaction.atomic():
-        locked = _locked(sid)
+    with _locked(sid, brief=False) as locked:
         recording = Recording.objects.filter(
             call_id=locked.call.call_sid, recording_sid=recording_sid
         ).first()
@@ -521,9 +553,7 @@ def transcription_stored(*, sid: str, recording_sid: str, text: str, status: str
         )
         if changed:
             recording.save(update_fields=changed)
-        call = _settle(locked, touched=bool(changed))
-        _notify_later(call)
-    return call
+        return _settle(locked, touched=bool(changed), notify=True)
 
 
 def call_status_changed(
@@ -532,24 +562,14 @@ def call_status_changed(
     """The parent leg's status callback; only its final statuses change the row."""
     if call_status not in FINAL_CALL_STATUSES:
         return None
-    with transaction.atomic():
-        call = _settle(
-            _locked(sid),
+    with _locked(sid) as locked:
+        return _settle(
+            locked,
+            notify=True,
             call_status=call_status,
             duration_seconds=duration_seconds,
             ended_at=at or timezone.now(),
         )
-        _notify_later(call)
-    return call
-
-
-def _notify_later(call: Call) -> None:
-    """Queue the e-mail `call` may now be owed, in the write's transaction: a background job
-    sends it, so no caller waits on a mail server and no notice is lost with the process. A
-    campaign with nobody to tell (most) costs nothing more."""
-    if call.campaign is None or not call.campaign.recipients or call.notified_at is not None:
-        return
-    tasks.notify_call.enqueue(call.pk)
 
 
 def call_mark_called_back(*, call_id: int, by: str, at: datetime | None = None) -> bool:

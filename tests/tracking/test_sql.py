@@ -3,12 +3,17 @@ on PostgreSQL that all succeed or all fail, retries that insert nothing twice.""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
+from psycopg import pq
 
 from tests.whisper.steps import incoming
 from tracking import sql
@@ -207,3 +212,124 @@ def test_an_unflushed_write_commits_alone_without_waiting_for_the_disk():
             # The setting was the write's own transaction's, not the connection's.
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+# A transaction in two round trips -----------------------------------------------------------
+
+_LOCK = "SELECT talk_seconds FROM tracking_call WHERE call_sid = %s" + (
+    " FOR UPDATE" if connection.vendor == "postgresql" else ""
+)
+
+
+@contextmanager
+def connections_other() -> Iterator[psycopg.Cursor]:
+    """A cursor on a connection of its own, in autocommit: another request's view."""
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        yield other.cursor()
+
+
+@contextmanager
+def round_trips() -> Iterator[list[int]]:
+    """Count the round trips to PostgreSQL in the block: the server's ReadyForQuery messages
+    in libpq's protocol trace (one after each Sync or simple query)."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    count: list[int] = []
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        try:
+            yield count
+        finally:
+            pgconn.untrace()
+            trace.seek(0)
+            count.append(sum("ReadyForQuery" in line for line in trace))
+
+
+def _add_seconds(sid: str, seconds: int) -> None:
+    with sql.Transaction() as tx:
+        (talk,) = tx.fetch(_LOCK, [sid])[0]
+        row = Call.objects.get(call_sid=sid)
+        row.talk_seconds = (talk or 0) + seconds
+        tx.run([sql.update(row, ["talk_seconds"])])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="round trips to PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_read_and_a_write_take_two_round_trips_and_commit():
+    sql.run([sql.insert_new([_call("CA1")])])
+    row = Call.objects.get(call_sid="CA1")
+
+    with round_trips() as trips, sql.Transaction() as tx:
+        assert tx.fetch(_LOCK, ["CA1"]) == [(None,)]
+        assert connection.connection.info.transaction_status == pq.TransactionStatus.INTRANS
+        row.talk_seconds = 30
+        tx.run([sql.update(row, ["talk_seconds"])])
+        # Committed with the write: another connection sees it before the block ends.
+        with connections_other() as other:
+            other.execute("SELECT talk_seconds FROM tracking_call WHERE call_sid = 'CA1'")
+            assert other.fetchone() == (30,)
+        with pytest.raises(RuntimeError, match="ended with its write"):
+            tx.run([sql.update(row, ["talk_seconds"])])
+
+    assert trips == [2]
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="round trips to PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_or_a_failure_after_the_read_rolls_back_and_unlocks():
+    sql.run([sql.insert_new([_call("CA1"), _call("CA2")])])
+    first, second = Call.objects.order_by("call_sid")
+    first.talk_seconds = 30
+    second.call_sid = "CA1"  # breaks the unique call SID: the whole write must be refused
+
+    with pytest.raises(IntegrityError), sql.Transaction() as tx:
+        tx.fetch(_LOCK, ["CA1"])
+        tx.run([sql.update(first, ["talk_seconds"]), sql.update(second, ["call_sid"])])
+    with pytest.raises(LookupError), sql.Transaction() as tx:
+        tx.fetch(_LOCK, ["CA2"])
+        raise LookupError
+
+    # Nothing written, nothing left locked, and the connection serves the next request.
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
+    assert set(Call.objects.values_list("call_sid", "talk_seconds")) == {
+        ("CA1", None),
+        ("CA2", None),
+    }
+    with connections_other() as other:
+        other.execute("SELECT 1 FROM tracking_call FOR UPDATE NOWAIT")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one write transaction at a time"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_read_modify_writes_lose_no_update():
+    sql.run([sql.insert_new([_call("CA1")])])
+    start = threading.Barrier(4)
+
+    def add() -> None:
+        try:
+            start.wait()
+            for _ in range(10):
+                _add_seconds("CA1", 1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Call.objects.get(call_sid="CA1").talk_seconds == 40
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_it_is_a_part_of_it():
+    sql.run([sql.insert_new([_call("CA1")])])
+    with pytest.raises(LookupError), transaction.atomic():
+        _add_seconds("CA1", 30)
+        assert Call.objects.get(call_sid="CA1").talk_seconds == 30
+        raise LookupError
+    assert Call.objects.get(call_sid="CA1").talk_seconds is None
