@@ -263,7 +263,9 @@ def main() -> None:
         if not args.no_docs:
             write_section("profile", result)
         if args.top:
-            print(_top(incoming))
+            for name, profile in [("incoming", incoming), ("whole-call mix", mix)]:
+                print(f"Top functions, {name}:")
+                print(_top(profile))
     finally:
         from django.db import connections
 
