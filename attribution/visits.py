@@ -14,6 +14,7 @@ visitor the number their source shows.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
-from attribution import matching, pools
+from attribution import live, matching, pools
 from attribution.models import Hold, Source, SourceNumber, Visit, Visitor, Website
 from tracking import sql
 
@@ -88,6 +89,17 @@ class SiteConfig:
 
     def source(self, source_id: int | None) -> SourceConfig | None:
         return next((source for source in self.sources if source.id == source_id), None)
+
+    @functools.cached_property
+    def pool_versions(self) -> str:
+        """The sources that give out pool numbers, each with its pool's version (for `live`)."""
+        return json.dumps(
+            {
+                str(source.id): pools.version([number_id for number_id, _ in source.pool])
+                for source in self.sources
+                if source.pool and not source.number
+            }
+        )
 
 
 def _load(key: str) -> SiteConfig | None:
@@ -160,6 +172,12 @@ def site_config(key: str) -> SiteConfig | None:
 _all_domains: list[tuple[float, list[str]]] = []
 
 
+def site_config_cached(key: str) -> bool:
+    """Whether this process has the website's settings at hand, not to be read from the database."""
+    cached = _configs.get(key)
+    return cached is not None and time.monotonic() - cached[0] < CONFIG_SECONDS
+
+
 def origin_of_some_website(origin: str) -> bool:
     now = time.monotonic()
     if not _all_domains or now - _all_domains[0][0] >= CONFIG_SECONDS:
@@ -199,13 +217,8 @@ def _new_arrival(touch: matching.Touch, visit: Visit) -> bool:
     """Whether `touch` is another arrival than the one that began `visit`."""
     if not touch.is_campaign():
         return False
-    before = visit.touch
     site = matching.host_of(touch.page)
-    return (
-        touch.utm != {k: v for k, v in before.utm.items() if v}
-        or touch.click_ids != before.click_ids
-        or touch.external_referrer(site) != before.external_referrer(site)
-    )
+    return live.arrival(touch, site) != live.arrival(visit.touch, site)
 
 
 _VISITOR = sql.Columns(Visitor, "v")
@@ -247,15 +260,25 @@ def record(
     first: FirstTouch | None,
     now: datetime,
     consent: dict[str, bool] | None = None,
+    client: str | None = None,
 ) -> dict[str, Any]:
     """Record one request of the script and answer it (see the module's docstring).
     `consent`: what the visitor consented to for ads, as far as the site said (Visit's fields).
+    `client`: the client's key, when its rate limit is counted here (with holds in Redis, in
+    the same round trip as the rest); raises live.Limited past the limit.
 
-    A heartbeat of a page already seen reads one row and writes nothing to the database: no
+    With holds in Redis, a request of a visit whose live state Redis has is answered from it
+    (`live`): no query, but a hold's end moved (once a step) or a consent changed. Else a
+    heartbeat of a page already seen reads one row and writes nothing to the database: no
     transaction is opened for it. The writes of a new visit, of a page view and of a claim
     each commit on their own."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
+    until = _step_up(now + hold)
+    if live.enabled() and visitor_key:
+        answer = _record_live(site, visitor_key, touch, consent, now, until, client)
+        if answer is not None:
+            return answer
     visitor = _find_visitor(site.id, visitor_key) if visitor_key else None
     visit = visitor.last_visit if visitor is not None else None
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
@@ -265,11 +288,27 @@ def record(
     else:
         _see(visit, touch, now, consent)
 
-    until = _step_up(now + hold)
     number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
     first_visit = visitor.first_visit or visit
+    if live.enabled():
+        live.remember(
+            site_id=site.id, visitor=visitor, visit=visit, first=first_visit, now=now, hold=hold
+        )
+    return _reply(
+        site,
+        visitor.key,
+        number,
+        first_visit.landing_page,
+        first_visit.referrer,
+        int(first_visit.started_at.timestamp()),
+    )
+
+
+def _reply(
+    site: SiteConfig, visitor_key: str, number: str, page: str, referrer: str, at: int
+) -> dict[str, Any]:
     return {
-        "visitor": visitor.key,
+        "visitor": visitor_key,
         "swaps": [
             {"target": target, "number": number}
             for target in site.targets
@@ -277,12 +316,63 @@ def record(
         ],
         "heartbeat": settings.DNI_HEARTBEAT_SECONDS,
         "cookie_days": site.cookie_days,
-        "first": {
-            "page": first_visit.landing_page,
-            "referrer": first_visit.referrer,
-            "at": int(first_visit.started_at.timestamp()),
-        },
+        "first": {"page": page, "referrer": referrer, "at": at},
     }
+
+
+def _record_live(
+    site: SiteConfig,
+    visitor_key: str,
+    touch: matching.Touch,
+    consent: dict[str, bool] | None,
+    now: datetime,
+    until: datetime,
+    client: str | None,
+) -> dict[str, Any] | None:
+    """The answer from the visitor's live state, or None for the database path to give."""
+    try:
+        kept = live.keep(
+            site=site,
+            visitor_key=visitor_key,
+            touch=touch,
+            consent=consent,
+            now=now,
+            until=until,
+            hold=timedelta(minutes=site.hold_minutes),
+            step=STEP,
+            max_pages=MAX_PAGES,
+            limit=settings.DNI_RATE_LIMIT if client is not None else None,
+            client=client or "",
+        )
+    except pools.Unavailable:
+        # The database path answers; its pool, without Redis, shows the overflow number.
+        logger.exception("Visitor state unavailable; reading the database")
+        return None
+    if kept == live.STALE:
+        # The database path decides (a new visit, say) on the visit as Redis has it.
+        live.forget(site.id, visitor_key)
+    if not isinstance(kept, live.Kept):
+        return None
+    visitor = Visitor(pk=kept.visitor_id, website_id=site.id, key=visitor_key)
+    visit = Visit(pk=kept.visit_id, visitor=visitor, source_id=kept.source_id)
+    if kept.consent_changed and consent:
+        # A call's attribution copies the visit's consent: written now, never behind.
+        Visit.objects.filter(pk=visit.pk).update(**consent)
+    source = site.source(kept.source_id)
+    if source is None:
+        number = ""
+    elif source.number or not source.pool:
+        number = source.number or source.overflow
+    elif kept.taken is None:
+        if kept.overflowed:
+            _exhausted(source, visit, now)
+        number = source.overflow
+    else:
+        _keep_history(kept.taken, source, visitor, visit, False, now, until)
+        number = dict(source.pool).get(kept.taken.number_id, source.overflow)
+    return _reply(
+        site, visitor_key, number, kept.first_page, kept.first_referrer, kept.first_at
+    )
 
 
 def _begin_visit(
@@ -386,14 +476,19 @@ def _number(
         logger.exception("Pool backend unavailable; showing the overflow number")
         return source.overflow
     if taken is None:
-        # Counted once per visit, however often the visit's page asks again.
-        if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
-            Source.objects.filter(pk=source.id).update(
-                exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
-            )
+        _exhausted(source, visit, now)
         return source.overflow
     _keep_history(taken, source, visitor, visit, new_visit, now, until)
     return phones[taken.number_id]
+
+
+def _exhausted(source: SourceConfig, visit: Visit, now: datetime) -> None:
+    visit.overflow = True
+    # Counted once per visit, however often the visit's page asks again.
+    if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
+        Source.objects.filter(pk=source.id).update(
+            exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
+        )
 
 
 def _keep_history(

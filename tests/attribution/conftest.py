@@ -35,6 +35,14 @@ def backend(request, settings):
     return pools.backend()
 
 
+def flushed() -> None:
+    """With holds in Redis, what the worker writes behind (pages, last sights) written now."""
+    from attribution import live
+
+    if live.enabled():
+        live.flush_all()
+
+
 def redis_url() -> str:
     import os
 
