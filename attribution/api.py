@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from attribution import live, matching, pools, visits
+from attribution import live, matching, pools, sites, visits
 from signin.forms import client_address
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _body(request: HttpRequest) -> dict:
 
 def _preflight(request: HttpRequest, origin: str) -> HttpResponse:
     # A preflight names no website: it is allowed for an origin some active website lists.
-    if origin and visits.origin_of_some_website(origin):
+    if origin and sites.origin_of_some_website(origin):
         response = _cors(HttpResponse(status=204), origin)
     else:
         response = HttpResponse(status=403)
@@ -162,10 +162,10 @@ def _visits(request: HttpRequest) -> HttpResponse:
     # A known visitor of a website this process knows: with their state in Redis, the limit
     # is counted in the same round trip as the rest of the request (`live`). Any other
     # request is counted first, before a website is looked up in the database.
-    counted_later = live.enabled() and bool(visitor_key) and visits.site_config_cached(key)
+    counted_later = live.enabled() and bool(visitor_key) and sites.site_config_cached(key)
     if not counted_later and not _allowed(request, now):
         return _limited(now)
-    site = visits.site_config(key) if key.startswith("wk_") else None
+    site = sites.site_config(key) if key.startswith("wk_") else None
     if site is None:
         return _error("unknown website", 403)
     if not site.allows_origin(origin):

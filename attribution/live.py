@@ -334,7 +334,9 @@ def flush(keys: list[str] | None = None, batch: int = BATCH) -> int:
     gone, rows = client.collect(keys=[DIRTY, *(keys or [])], args=[batch])
     if gone:
         # Evicted or expired with writes pending: say so, they cannot be written any more.
-        logger.warning("%d visitor states vanished from Redis before their pages were written", gone)
+        logger.warning(
+            "%d visitor states vanished from Redis before their pages were written", gone
+        )
     if not rows:
         return 0
     changed = [

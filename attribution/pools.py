@@ -129,9 +129,9 @@ class DatabasePool:
         return True
 
 
-# KEYS (as `pool_keys` names them): the pool's sorted set (number id → held until, in ms), its holders (number id →
-# visitor id), the visitors' numbers (visitor id → number id) and the version of the pool's
-# membership the set was last brought in step with.
+# KEYS (as `pool_keys` names them): the pool's sorted set (number id → held until, in ms),
+# its holders (number id → visitor id), the visitors' numbers (visitor id → number id) and the
+# version of the pool's membership the set was last brought in step with.
 # ARGV: now, until, visitor id, the membership's version, then the pool's number ids, sent
 # only when the script answered 'sync' (the pool changed): a claim does not ship the pool.
 TAKE = """

@@ -23,7 +23,6 @@ from jobs import tasks as jobs_tasks
 from jobs.models import PeriodicJob
 from tracking import tasks as tracking_tasks
 
-
 # How long page views may wait in Redis before they are in the database.
 FLUSH_EVERY = timedelta(seconds=5)
 

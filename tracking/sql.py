@@ -159,8 +159,7 @@ def update_rows(
     }
     assignments = ", ".join(f"{quote(field.column)} = {typed[field.name]}" for field in fields)
     guards = "".join(
-        f" AND {table}.{quote(meta.get_field(name).column)} <= {typed[name]}"
-        for name in not_behind
+        f" AND {table}.{quote(meta.get_field(name).column)} <= {typed[name]}" for name in not_behind
     )
     row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
     columns = ", ".join(["pk", *(f"c{n}" for n in range(len(fields)))])

@@ -44,9 +44,7 @@ def _view(client, website, visitor: str, page: str, **kw) -> dict:
 
 
 def _visit_updates(queries) -> list[str]:
-    return [
-        q["sql"] for q in queries if q["sql"].upper().startswith('UPDATE "ATTRIBUTION_VISIT"')
-    ]
+    return [q["sql"] for q in queries if q["sql"].upper().startswith('UPDATE "ATTRIBUTION_VISIT"')]
 
 
 def _state_key(website: Website, answer: dict) -> str:
@@ -81,7 +79,9 @@ def test_the_flush_writes_each_change_once(client, ads, backend, clock):
     assert live.flush() == 0
 
 
-def test_a_flush_repeated_after_a_crash_duplicates_nothing(client, ads, backend, clock, monkeypatch):
+def test_a_flush_repeated_after_a_crash_duplicates_nothing(
+    client, ads, backend, clock, monkeypatch
+):
     first = _view(client, ads.website, "", AD)
     _at(clock, 10)
     _view(client, ads.website, first["visitor"], PRICES, referrer=AD)
@@ -225,9 +225,7 @@ def test_one_visitors_state_is_never_anothers(client, ads, backend, clock):
         two["visitor"]: ["/drains", "/about"],
     }
     # A visitor's key is theirs on their website only.
-    other = Website.objects.create(
-        name="Other", domains="www.other.example", swap_targets=PRINTED
-    )
+    other = Website.objects.create(name="Other", domains="www.other.example", swap_targets=PRINTED)
     elsewhere = visit(
         client,
         other,
@@ -239,18 +237,26 @@ def test_one_visitors_state_is_never_anothers(client, ads, backend, clock):
     assert elsewhere["first"]["page"] == "https://www.other.example/"
 
 
-def test_known_visitors_are_rate_limited_in_the_same_round_trip(client, ads, backend, clock, settings):
+def test_known_visitors_are_rate_limited_in_the_same_round_trip(
+    client, ads, backend, clock, settings
+):
     settings.DNI_RATE_LIMIT = 3
     first = _view(client, ads.website, "", AD)
     codes = [
-        visit(client, ads.website, page=AD, visitor=first["visitor"]).status_code
-        for _ in range(3)
+        visit(client, ads.website, page=AD, visitor=first["visitor"]).status_code for _ in range(3)
     ]
     assert codes == [200, 200, 429]
-    assert visit(client, ads.website, page=AD, visitor=first["visitor"], address="203.0.113.99").status_code == 200
+    assert (
+        visit(
+            client, ads.website, page=AD, visitor=first["visitor"], address="203.0.113.99"
+        ).status_code
+        == 200
+    )
 
 
-def test_without_redis_a_known_visitor_sees_the_overflow_number(client, ads, backend, clock, settings):
+def test_without_redis_a_known_visitor_sees_the_overflow_number(
+    client, ads, backend, clock, settings
+):
     first = _view(client, ads.website, "", AD)
     settings.DNI_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     pools._redis_pool.cache_clear()
