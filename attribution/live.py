@@ -56,15 +56,15 @@ local function take(KEYS, ARGV)
 {pools.TAKE}
 end
 local now = tonumber(ARGV[1])
-if ARGV[3] ~= '' and allow({{KEYS[2]}}) > tonumber(ARGV[3]) then return {{'limited'}} end
+if ARGV[3] ~= '' and allow({{KEYS[2]}}) > tonumber(ARGV[3]) then return 'limited' end
 local flat = redis.call('HGETALL', KEYS[1])
-if #flat == 0 then return {{'miss'}} end
+if #flat == 0 then return 'miss' end
 local v = {{}}
 for i = 1, #flat, 2 do v[flat[i]] = flat[i + 1] end
-if tonumber(v.seen) < now - tonumber(v.hold) then return {{'lapsed'}} end
+if tonumber(v.seen) < now - tonumber(v.hold) then return 'lapsed' end
 if ARGV[5] ~= '' then
-  if v.arrival_host ~= ARGV[6] then return {{'unsure'}} end
-  if v.arrival ~= ARGV[5] then return {{'arrival'}} end
+  if v.arrival_host ~= ARGV[6] then return 'unsure' end
+  if v.arrival ~= ARGV[5] then return 'arrival' end
 end
 local taken, overflowed = false, 0
 if v.overflow ~= '1' and v.source ~= '' then
@@ -74,7 +74,7 @@ if v.overflow ~= '1' and v.source ~= '' then
     for i = 13, #ARGV do args[#args + 1] = ARGV[i] end
     local prefix = 'dni:pool:' .. v.source
     taken = take({{prefix, prefix .. ':holder', prefix .. ':number', prefix .. ':version'}}, args)
-    if taken == 'sync' then return {{'sync', v.source}} end
+    if taken == 'sync' then return 'sync:' .. v.source end
     if not taken then
       overflowed = 1
       v.overflow = '1'
@@ -110,8 +110,9 @@ elseif v.dirty ~= '1' then
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
 end
 local t = taken or {{-1, 0, 0, 0}}
-return {{'ok', v.visitor, v.visit, v.source, t[1], t[2], t[3], t[4], overflowed, consented,
-  v.overflow, v.first_page, v.first_referrer, v.first_at}}
+-- One document, not an array of fourteen replies: one reply for the client to read.
+return cjson.encode({{v.visitor, v.visit, v.source, t[1], t[2], t[3], t[4], overflowed, consented,
+  v.overflow, v.first_page, v.first_referrer, v.first_at}})
 """
 
 # KEYS: the dirty states, then (to flush those alone) some visitors' states; else the oldest
@@ -254,33 +255,32 @@ def keep(
     keys = [key, pools.rate_key(client, now), DIRTY]
     try:
         answer = scripts().keep(keys=keys, args=args)
-        if answer[0] == b"sync":
+        if answer.startswith(b"sync:"):
             # The pool changed since it was last brought in step: the script again, with the
             # pool's numbers, the request counted already.
-            source = site.source(int(answer[1]))
+            source = site.source(int(answer[5:]))
             args[2] = ""
             answer = scripts().keep(keys=keys, args=[*args, *(n for n, _ in source.pool)])
     except redis.RedisError as error:
         raise pools.Unavailable(str(error)) from error
-    status = answer[0].decode()
-    if status == "limited":
+    if answer == b"limited":
         raise Limited
-    if status == "miss":
+    if answer == b"miss":
         return MISSING
-    if status != "ok":
+    if not answer.startswith(b"["):
         return STALE
     (visitor, visit, source, number, renewed, in_use, extended, overflowed, consented,
-     overflow, first_page, first_referrer, first_at) = answer[1:]  # fmt: skip
+     overflow, first_page, first_referrer, first_at) = json.loads(answer)  # fmt: skip
     return Kept(
         visitor_id=int(visitor),
         visit_id=int(visit),
         source_id=int(source) if source else None,
-        taken=pools.outcome([number, renewed, in_use, extended]) if int(number) >= 0 else None,
+        taken=pools.outcome([number, renewed, in_use, extended]) if number >= 0 else None,
         overflowed=bool(overflowed),
         consent_changed=bool(consented),
-        overflow=overflow == b"1",
-        first_page=first_page.decode(),
-        first_referrer=first_referrer.decode(),
+        overflow=overflow == "1",
+        first_page=first_page,
+        first_referrer=first_referrer,
         first_at=int(first_at),
     )
 

@@ -201,23 +201,26 @@ def _record_live(
         live.forget(site.id, visitor_key)
     if not isinstance(kept, live.Kept):
         return None
-    visitor = Visitor(pk=kept.visitor_id, website_id=site.id, key=visitor_key)
-    visit = Visit(pk=kept.visit_id, visitor=visitor, source_id=kept.source_id)
     if kept.consent_changed and consent:
         # A call's attribution copies the visit's consent: written now, never behind.
-        Visit.objects.filter(pk=visit.pk).update(**consent)
+        Visit.objects.filter(pk=kept.visit_id).update(**consent)
     source = site.source(kept.source_id)
+    taken = kept.taken
     if source is None:
         number = ""
     elif source.number or not source.pool:
         number = source.number or source.overflow
-    elif kept.taken is None:
+    elif taken is None:
         if kept.overflowed:
-            _exhausted(source, visit, now)
+            _exhausted(source, Visit(pk=kept.visit_id), now)
         number = source.overflow
     else:
-        _keep_history(kept.taken, source, visitor, visit, False, now, until)
-        number = dict(source.pool).get(kept.taken.number_id, source.overflow)
+        if taken.extended or not taken.renewed:
+            # The hold's end moved (once a step) or a hold began: the history, in the request.
+            visitor = Visitor(pk=kept.visitor_id, website_id=site.id, key=visitor_key)
+            visit = Visit(pk=kept.visit_id, visitor=visitor, source_id=kept.source_id)
+            _keep_history(taken, source, visitor, visit, False, now, until)
+        number = dict(source.pool).get(taken.number_id, source.overflow)
     return _reply(site, visitor_key, number, kept.first_page, kept.first_referrer, kept.first_at)
 
 
