@@ -13,10 +13,10 @@ is written at the claim and never changes, a change of consent and every move of
 are written in the request itself.
 
 A state lives for its hold time after the visitor's last request, and for as long as it has
-writes not yet flushed. Without it (expired, evicted, Redis restarted) the request takes the
-database path, which writes the state again. Redis keeps nothing on disk here: page views and
-last sights since the last flush may be lost with it, never a visitor, a visit, a hold or an
-attribution.
+writes not yet flushed (a day at most, should no worker run). Without it (expired, evicted,
+Redis restarted) the request takes the database path, which writes the state again. Redis
+keeps nothing on disk here: page views and last sights since the last flush may be lost with
+it, never a visitor, a visit, a hold or an attribution.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ if dirty or now - tonumber(v.written) >= tonumber(ARGV[10]) then
   redis.call('HSET', KEYS[1], 'written', now, 'dirty', '1')
   redis.call('HINCRBY', KEYS[1], 'rev', 1)
   redis.call('ZADD', KEYS[3], 'NX', now, KEYS[1])
-  redis.call('PERSIST', KEYS[1])
+  -- Kept until flushed, however soon its hold ends; a day at most, should no worker run.
+  redis.call('PEXPIRE', KEYS[1], 86400000)
 elseif v.dirty ~= '1' then
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
 end
