@@ -9,6 +9,8 @@ visitor the number their source shows.
 3. A source with one number shows it; a pool gives the visitor the number they hold, else the
    one free longest (see `pools`), and every hold is kept as history; an exhausted pool shows
    its overflow number for the rest of the visit, and the exhaustion is counted.
+4. With holds in Redis, the requests of a visit after its first are answered from the visitor's
+   live state there (`live`), without the database but for what a call's attribution reads.
 """
 
 from __future__ import annotations

@@ -207,3 +207,25 @@ def test_an_unflushed_write_commits_alone_without_waiting_for_the_disk():
             # The setting was the write's own transaction's, not the connection's.
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.django_db
+def test_rows_are_updated_together_and_never_moved_backwards(campaign):
+    sql.run([sql.insert_new([_call("CA1"), _call("CA2"), _call("CA3")])])
+    calls = {call.call_sid: call for call in Call.objects.all()}
+    for sid, talk in (("CA1", 30), ("CA2", 40), ("CA3", 50)):
+        calls[sid].talk_seconds = talk
+    sql.run(sql.update_rows(Call, ["talk_seconds"], list(calls.values())))
+    # CA2 is further on than this write would take it: it is left alone.
+    calls["CA1"].talk_seconds, calls["CA2"].talk_seconds = 35, 20
+    statements = sql.update_rows(
+        Call, ["talk_seconds"], [calls["CA1"], calls["CA2"]], not_behind=["talk_seconds"]
+    )
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    sql.run(statements)
+    assert dict(Call.objects.values_list("call_sid", "talk_seconds")) == {
+        "CA1": 35,
+        "CA2": 40,
+        "CA3": 50,
+    }
+    assert sql.update_rows(Call, ["talk_seconds"], []) == []
