@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from attribution import matching, pools, visits
+from attribution import live, matching, pools, sites, visits
 from signin.forms import client_address
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _body(request: HttpRequest) -> dict:
 
 def _preflight(request: HttpRequest, origin: str) -> HttpResponse:
     # A preflight names no website: it is allowed for an origin some active website lists.
-    if origin and visits.origin_of_some_website(origin):
+    if origin and sites.origin_of_some_website(origin):
         response = _cors(HttpResponse(status=204), origin)
     else:
         response = HttpResponse(status=403)
@@ -158,23 +158,36 @@ def _visits(request: HttpRequest) -> HttpResponse:
         return _error(str(error), 400)
     if not page.startswith(("https://", "http://")):
         return _error("page must be an http(s) address", 400)
-    if not _allowed(request, now):
-        response = _error("too many requests", 429)
-        response["Retry-After"] = str(60 - now.second)
-        return response
-    site = visits.site_config(key) if key.startswith("wk_") else None
+    visitor_key = visitor_key if visitor_key.startswith("v_") else ""
+    # A known visitor of a website this process knows: with their state in Redis, the limit
+    # is counted in the same round trip as the rest of the request (`live`). Any other
+    # request is counted first, before a website is looked up in the database.
+    counted_later = live.enabled() and bool(visitor_key) and sites.site_config_cached(key)
+    if not counted_later and not _allowed(request, now):
+        return _limited(now)
+    site = sites.site_config(key) if key.startswith("wk_") else None
     if site is None:
         return _error("unknown website", 403)
     if not site.allows_origin(origin):
         return _error("origin not allowed", 403)
-    answer = visits.record(
-        site=site,
-        visitor_key=visitor_key if visitor_key.startswith("v_") else "",
-        page=page,
-        referrer=referrer,
-        ga=ga,
-        first=visits.first_touch(data.get("first"), now),
-        now=now,
-        consent=consent,
-    )
+    try:
+        answer = visits.record(
+            site=site,
+            visitor_key=visitor_key,
+            page=page,
+            referrer=referrer,
+            ga=ga,
+            first=visits.first_touch(data.get("first"), now),
+            now=now,
+            consent=consent,
+            client=_client(request) if counted_later else None,
+        )
+    except live.Limited:
+        return _limited(now)
     return _answer(answer, origin=origin)
+
+
+def _limited(now) -> JsonResponse:
+    response = _error("too many requests", 429)
+    response["Retry-After"] = str(60 - now.second)
+    return response

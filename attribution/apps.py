@@ -7,7 +7,7 @@ class AttributionConfig(AppConfig):
     verbose_name = "Website attribution"
 
     def ready(self) -> None:
-        from attribution import calls, dashboard, visits, webhooks
+        from attribution import calls, dashboard, sites, webhooks
         from attribution.models import Source, SourceNumber, Website
         from integrations import payloads
         from tracking import dashboard as tracking_dashboard
@@ -24,7 +24,7 @@ class AttributionConfig(AppConfig):
         # The number endpoint keeps websites' settings for a few seconds; a change made in this
         # process reaches it at once.
         def forget(**kwargs) -> None:
-            visits.forget_configs()
+            sites.forget_configs()
 
         for model in (Website, Source, SourceNumber, TrackingNumber):
             post_save.connect(

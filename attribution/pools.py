@@ -129,12 +129,12 @@ class DatabasePool:
         return True
 
 
-# KEYS: the pool's sorted set (number id → held until, in ms), its holders (number id →
-# visitor id), the visitors' numbers (visitor id → number id) and the version of the pool's
-# membership the set was last brought in step with.
+# KEYS (as `pool_keys` names them): the pool's sorted set (number id → held until, in ms),
+# its holders (number id → visitor id), the visitors' numbers (visitor id → number id) and the
+# version of the pool's membership the set was last brought in step with.
 # ARGV: now, until, visitor id, the membership's version, then the pool's number ids, sent
 # only when the script answered 'sync' (the pool changed): a claim does not ship the pool.
-_TAKE = """
+TAKE = """
 local now, untl, visitor, version = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
 if #ARGV > 4 then
   local wanted = {}
@@ -176,7 +176,7 @@ redis.call('PEXPIRE', KEYS[3], 86400000)
 return {tonumber(number), 0, redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), 1}
 """
 
-_ALLOW = """
+ALLOW = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], 120) end
 return count
@@ -188,42 +188,55 @@ class RedisPool:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._take = self.client.register_script(_TAKE)
-        self._allow = self.client.register_script(_ALLOW)
+        self._take = self.client.register_script(TAKE)
+        self._allow = self.client.register_script(ALLOW)
 
     def take(self, *, source_id, number_ids, visitor_id, now, until) -> Taken | None:
         import redis
 
-        prefix = f"dni:pool:{source_id}"
-        keys = [prefix, f"{prefix}:holder", f"{prefix}:number", f"{prefix}:version"]
-        args = [_ms(now), _ms(until), visitor_id, _version(number_ids)]
+        keys = pool_keys(source_id)
+        args = [ms(now), ms(until), visitor_id, version(number_ids)]
         try:
             answer = self._take(keys=keys, args=args)
             if answer == b"sync":
                 answer = self._take(keys=keys, args=[*args, *number_ids])
         except redis.RedisError as error:
             raise Unavailable(str(error)) from error
-        if not answer:
-            return None
-        number_id, renewed, in_use, extended = answer
-        return Taken(int(number_id), bool(renewed), int(in_use), bool(extended))
+        return outcome(answer)
 
     def allow(self, *, client: str, limit: int, now: datetime) -> bool:
         import redis
 
-        window = int(now.timestamp()) // 60
         try:
-            return int(self._allow(keys=[f"dni:rate:{client}:{window}"])) <= limit
+            return int(self._allow(keys=[rate_key(client, now)])) <= limit
         except redis.RedisError as error:
             raise Unavailable(str(error)) from error
 
 
-def _version(number_ids: Sequence[int]) -> str:
+def rate_key(client: str, now: datetime) -> str:
+    return f"dni:rate:{client}:{int(now.timestamp()) // 60}"
+
+
+def pool_keys(source_id: int | str) -> list[str]:
+    # `live` builds the same names inside its script from a visitor's source: keep them alike.
+    prefix = f"dni:pool:{source_id}"
+    return [prefix, f"{prefix}:holder", f"{prefix}:number", f"{prefix}:version"]
+
+
+def version(number_ids: Sequence[int]) -> str:
     return hashlib.blake2b(",".join(map(str, number_ids)).encode(), digest_size=8).hexdigest()
 
 
-def _ms(moment: datetime) -> int:
+def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def outcome(answer) -> Taken | None:
+    """The `TAKE` script's answer as a Taken (None: every number is held by someone else)."""
+    if not answer:
+        return None
+    number_id, renewed, in_use, extended = answer
+    return Taken(int(number_id), bool(renewed), int(in_use), bool(extended))
 
 
 @functools.cache

@@ -9,13 +9,14 @@ visitor the number their source shows.
 3. A source with one number shows it; a pool gives the visitor the number they hold, else the
    one free longest (see `pools`), and every hold is kept as history; an exhausted pool shows
    its overflow number for the rest of the visit, and the exhaustion is counted.
+4. With holds in Redis, the requests of a visit after its first are answered from the visitor's
+   live state there (`live`), without the database but for what a call's attribution reads.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,13 +25,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
-from attribution import matching, pools
-from attribution.models import Hold, Source, SourceNumber, Visit, Visitor, Website
+from attribution import live, matching, pools
+from attribution.models import Hold, Source, Visit, Visitor
+from attribution.sites import SiteConfig, SourceConfig
 from tracking import sql
 
 logger = logging.getLogger(__name__)
 
-CONFIG_SECONDS = 10.0
 MAX_PAGES = 50
 # A hold ends on a whole step of time, and a visit's last sight is written at most once a
 # step: heartbeats within one step write nothing (the hold already lasts that long).
@@ -42,139 +43,6 @@ def _step_up(moment: datetime) -> datetime:
     seconds = STEP.total_seconds()
     over = moment.timestamp() % seconds
     return moment + timedelta(seconds=seconds - over) if over else moment
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    id: int
-    name: str
-    rule: str
-    utm_source: str
-    utm_medium: str
-    utm_campaign: str
-    click_id: str
-    referrer_domain: str
-    number: str
-    pool: tuple[tuple[int, str], ...]
-    overflow: str
-
-    def matches(self, touch: matching.Touch) -> bool:
-        return matching.rule_matches(
-            self.rule,
-            touch,
-            utm_source=self.utm_source,
-            utm_medium=self.utm_medium,
-            utm_campaign=self.utm_campaign,
-            click_id=self.click_id,
-            referrer_domain=self.referrer_domain,
-        )
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    id: int
-    key: str
-    domains: tuple[str, ...]
-    targets: tuple[str, ...]
-    cookie_days: int
-    hold_minutes: int
-    sources: tuple[SourceConfig, ...]
-
-    def allows_origin(self, origin: str) -> bool:
-        return matching.origin_allowed(origin, list(self.domains))
-
-    def match(self, touch: matching.Touch) -> SourceConfig | None:
-        return next((source for source in self.sources if source.matches(touch)), None)
-
-    def source(self, source_id: int | None) -> SourceConfig | None:
-        return next((source for source in self.sources if source.id == source_id), None)
-
-
-def _load(key: str) -> SiteConfig | None:
-    website = Website.objects.filter(key=key, is_active=True).first()
-    if website is None:
-        return None
-    numbers: dict[int, list[SourceNumber]] = {}
-    for row in SourceNumber.objects.filter(
-        source__website=website, number__is_active=True
-    ).select_related("number"):
-        numbers.setdefault(row.source_id, []).append(row)
-
-    def with_role(source: Source, role: str) -> list[SourceNumber]:
-        return sorted(
-            (row for row in numbers.get(source.pk, []) if row.role == role),
-            key=lambda row: row.number_id,
-        )
-
-    sources = []
-    for source in website.sources.all():
-        single = with_role(source, SourceNumber.Role.NUMBER)
-        overflow = with_role(source, SourceNumber.Role.OVERFLOW)
-        sources.append(
-            SourceConfig(
-                id=source.pk,
-                name=source.name,
-                rule=source.rule,
-                utm_source=source.utm_source,
-                utm_medium=source.utm_medium,
-                utm_campaign=source.utm_campaign,
-                click_id=source.click_id,
-                referrer_domain=source.referrer_domain,
-                number=single[0].number.phone_number if single else "",
-                pool=tuple(
-                    (row.number_id, row.number.phone_number)
-                    for row in with_role(source, SourceNumber.Role.POOL)
-                ),
-                overflow=overflow[0].number.phone_number if overflow else "",
-            )
-        )
-    return SiteConfig(
-        id=website.pk,
-        key=website.key,
-        domains=tuple(website.domain_list),
-        targets=tuple(website.target_list),
-        cookie_days=website.cookie_days,
-        hold_minutes=website.hold_minutes,
-        sources=tuple(sources),
-    )
-
-
-# Each process keeps a website's settings for a few seconds: the script asks for every page
-# view and heartbeat, the settings change rarely (and saving them empties this in the process
-# that saved; others follow within CONFIG_SECONDS).
-_configs: dict[str, tuple[float, SiteConfig | None]] = {}
-
-
-def site_config(key: str) -> SiteConfig | None:
-    now = time.monotonic()
-    cached = _configs.get(key)
-    if cached is not None and now - cached[0] < CONFIG_SECONDS:
-        return cached[1]
-    config = _load(key)
-    if len(_configs) > 1000:
-        _configs.clear()
-    _configs[key] = (now, config)
-    return config
-
-
-_all_domains: list[tuple[float, list[str]]] = []
-
-
-def origin_of_some_website(origin: str) -> bool:
-    now = time.monotonic()
-    if not _all_domains or now - _all_domains[0][0] >= CONFIG_SECONDS:
-        domains = [
-            domain
-            for website in Website.objects.filter(is_active=True).only("domains")
-            for domain in website.domain_list
-        ]
-        _all_domains[:] = [(now, domains)]
-    return matching.origin_allowed(origin, _all_domains[0][1])
-
-
-def forget_configs() -> None:
-    _configs.clear()
-    _all_domains.clear()
 
 
 @dataclass(frozen=True)
@@ -199,13 +67,8 @@ def _new_arrival(touch: matching.Touch, visit: Visit) -> bool:
     """Whether `touch` is another arrival than the one that began `visit`."""
     if not touch.is_campaign():
         return False
-    before = visit.touch
     site = matching.host_of(touch.page)
-    return (
-        touch.utm != {k: v for k, v in before.utm.items() if v}
-        or touch.click_ids != before.click_ids
-        or touch.external_referrer(site) != before.external_referrer(site)
-    )
+    return live.arrival(touch, site) != live.arrival(visit.touch, site)
 
 
 _VISITOR = sql.Columns(Visitor, "v")
@@ -247,15 +110,25 @@ def record(
     first: FirstTouch | None,
     now: datetime,
     consent: dict[str, bool] | None = None,
+    client: str | None = None,
 ) -> dict[str, Any]:
     """Record one request of the script and answer it (see the module's docstring).
     `consent`: what the visitor consented to for ads, as far as the site said (Visit's fields).
+    `client`: the client's key, when its rate limit is counted here (with holds in Redis, in
+    the same round trip as the rest); raises live.Limited past the limit.
 
-    A heartbeat of a page already seen reads one row and writes nothing to the database: no
+    With holds in Redis, a request of a visit whose live state Redis has is answered from it
+    (`live`): no query, but a hold's end moved (once a step) or a consent changed. Else a
+    heartbeat of a page already seen reads one row and writes nothing to the database: no
     transaction is opened for it. The writes of a new visit, of a page view and of a claim
     each commit on their own."""
     touch = matching.Touch.of(page, referrer)
     hold = timedelta(minutes=site.hold_minutes)
+    until = _step_up(now + hold)
+    if live.enabled() and visitor_key:
+        answer = _record_live(site, visitor_key, touch, consent, now, until, client)
+        if answer is not None:
+            return answer
     visitor = _find_visitor(site.id, visitor_key) if visitor_key else None
     visit = visitor.last_visit if visitor is not None else None
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
@@ -265,11 +138,27 @@ def record(
     else:
         _see(visit, touch, now, consent)
 
-    until = _step_up(now + hold)
     number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
     first_visit = visitor.first_visit or visit
+    if live.enabled():
+        live.remember(
+            site_id=site.id, visitor=visitor, visit=visit, first=first_visit, now=now, hold=hold
+        )
+    return _reply(
+        site,
+        visitor.key,
+        number,
+        first_visit.landing_page,
+        first_visit.referrer,
+        int(first_visit.started_at.timestamp()),
+    )
+
+
+def _reply(
+    site: SiteConfig, visitor_key: str, number: str, page: str, referrer: str, at: int
+) -> dict[str, Any]:
     return {
-        "visitor": visitor.key,
+        "visitor": visitor_key,
         "swaps": [
             {"target": target, "number": number}
             for target in site.targets
@@ -277,12 +166,64 @@ def record(
         ],
         "heartbeat": settings.DNI_HEARTBEAT_SECONDS,
         "cookie_days": site.cookie_days,
-        "first": {
-            "page": first_visit.landing_page,
-            "referrer": first_visit.referrer,
-            "at": int(first_visit.started_at.timestamp()),
-        },
+        "first": {"page": page, "referrer": referrer, "at": at},
     }
+
+
+def _record_live(
+    site: SiteConfig,
+    visitor_key: str,
+    touch: matching.Touch,
+    consent: dict[str, bool] | None,
+    now: datetime,
+    until: datetime,
+    client: str | None,
+) -> dict[str, Any] | None:
+    """The answer from the visitor's live state, or None for the database path to give."""
+    try:
+        kept = live.keep(
+            site=site,
+            visitor_key=visitor_key,
+            touch=touch,
+            consent=consent,
+            now=now,
+            until=until,
+            hold=timedelta(minutes=site.hold_minutes),
+            step=STEP,
+            max_pages=MAX_PAGES,
+            limit=settings.DNI_RATE_LIMIT if client is not None else None,
+            client=client or "",
+        )
+    except pools.Unavailable:
+        # The database path answers; its pool, without Redis, shows the overflow number.
+        logger.exception("Visitor state unavailable; reading the database")
+        return None
+    if kept == live.STALE:
+        # The database path decides (a new visit, say) on the visit as Redis has it.
+        live.forget(site.id, visitor_key)
+    if not isinstance(kept, live.Kept):
+        return None
+    if kept.consent_changed and consent:
+        # A call's attribution copies the visit's consent: written now, never behind.
+        Visit.objects.filter(pk=kept.visit_id).update(**consent)
+    source = site.source(kept.source_id)
+    taken = kept.taken
+    if source is None:
+        number = ""
+    elif source.number or not source.pool:
+        number = source.number or source.overflow
+    elif taken is None:
+        if kept.overflowed:
+            _exhausted(source, Visit(pk=kept.visit_id), now)
+        number = source.overflow
+    else:
+        if taken.extended or not taken.renewed:
+            # The hold's end moved (once a step) or a hold began: the history, in the request.
+            visitor = Visitor(pk=kept.visitor_id, website_id=site.id, key=visitor_key)
+            visit = Visit(pk=kept.visit_id, visitor=visitor, source_id=kept.source_id)
+            _keep_history(taken, source, visitor, visit, False, now, until)
+        number = dict(source.pool).get(taken.number_id, source.overflow)
+    return _reply(site, visitor_key, number, kept.first_page, kept.first_referrer, kept.first_at)
 
 
 def _begin_visit(
@@ -386,14 +327,19 @@ def _number(
         logger.exception("Pool backend unavailable; showing the overflow number")
         return source.overflow
     if taken is None:
-        # Counted once per visit, however often the visit's page asks again.
-        if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
-            Source.objects.filter(pk=source.id).update(
-                exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
-            )
+        _exhausted(source, visit, now)
         return source.overflow
     _keep_history(taken, source, visitor, visit, new_visit, now, until)
     return phones[taken.number_id]
+
+
+def _exhausted(source: SourceConfig, visit: Visit, now: datetime) -> None:
+    visit.overflow = True
+    # Counted once per visit, however often the visit's page asks again.
+    if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
+        Source.objects.filter(pk=source.id).update(
+            exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
+        )
 
 
 def _keep_history(

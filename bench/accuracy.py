@@ -125,7 +125,7 @@ class Day:
     def reset(self, size: int) -> None:
         from django.conf import settings
 
-        from attribution import pools, visits
+        from attribution import pools, sites
         from attribution.models import CallAttribution, Hold, Source, SourceNumber, Visitor
         from tracking.models import Call
 
@@ -141,17 +141,17 @@ class Day:
         Source.objects.filter(pk=self.source.pk).update(
             peak_in_use=0, exhausted_count=0, last_exhausted_at=None
         )
-        visits.forget_configs()
+        sites.forget_configs()
         if settings.DNI_BACKEND == "redis":
             pools.backend().client.flushdb()
 
     def run(self, people: list[Visitor], size: int) -> dict:
-        from attribution import selectors, visits
+        from attribution import selectors, sites, visits
         from attribution.models import CallAttribution, Source
         from tracking import services
 
         self.reset(size)
-        site = visits.site_config(self.website.key)
+        site = sites.site_config(self.website.key)
         events: list[tuple[float, int, int]] = []  # (moment, order, visitor): requests, calls
         for person in people:
             moment = person.arrives

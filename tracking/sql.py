@@ -128,6 +128,53 @@ def update(row: models.Model, names: Iterable[str]) -> Statement:
     return Statement(sql, [*_db_values(fields, row, False), row.pk])
 
 
+def update_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[models.Model],
+    *,
+    not_behind: Sequence[str] = (),
+) -> list[Statement]:
+    """UPDATE of the fields `names` of saved rows, each by its primary key, that leaves a row
+    alone where a field of `not_behind` would go backwards (a later write got there first).
+    On PostgreSQL one statement for all the rows; SQLite runs one per row."""
+    if not rows:
+        return []
+    meta = model._meta
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    fields = [meta.get_field(name) for name in names]
+    if connection.vendor != "postgresql":
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        guards = "".join(f" AND {quote(meta.get_field(name).column)} <= %s" for name in not_behind)
+        where = f" WHERE {pk} = %s{guards}"
+        statements = []
+        for row in rows:
+            values = _db_values(fields, row, False)
+            behind = [values[list(names).index(name)] for name in not_behind]
+            statements.append(
+                Statement(f"UPDATE {table} SET {assignments}{where}", [*values, row.pk, *behind])
+            )
+        return statements
+    # VALUES' parameters have no type of their own: each column is cast to its field's.
+    typed = {
+        field.name: f"CAST(d.c{n} AS {field.db_type(connection)})" for n, field in enumerate(fields)
+    }
+    assignments = ", ".join(f"{quote(field.column)} = {typed[field.name]}" for field in fields)
+    guards = "".join(
+        f" AND {table}.{quote(meta.get_field(name).column)} <= {typed[name]}" for name in not_behind
+    )
+    row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    columns = ", ".join(["pk", *(f"c{n}" for n in range(len(fields)))])
+    return [
+        Statement(
+            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(rows))})"
+            f" AS d({columns}) WHERE {table}.{pk} = CAST(d.pk AS {meta.pk.rel_db_type(connection)})"
+            f"{guards}",
+            [value for row in rows for value in [row.pk, *_db_values(fields, row, False)]],
+        )
+    ]
+
+
 def insert_selected(
     model: type[models.Model], names: Sequence[str], rows: models.QuerySet
 ) -> Statement:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attribution import pools, visits
+from attribution import pools, sites
 from attribution.models import Source, SourceNumber, Website
 from tests.admin.conftest import marketer, marketer_client, staff_client  # noqa: F401 (fixtures)
 from tests.provisioning.conftest import fake, fake_server  # noqa: F401 (fixtures)
@@ -19,9 +19,9 @@ PRINTED = "+15125550100"
 
 @pytest.fixture(autouse=True)
 def _fresh_configs():
-    visits.forget_configs()
+    sites.forget_configs()
     yield
-    visits.forget_configs()
+    sites.forget_configs()
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -33,6 +33,14 @@ def backend(request, settings):
         pools._redis_pool.cache_clear()
         pools.backend().client.flushdb()
     return pools.backend()
+
+
+def flushed() -> None:
+    """With holds in Redis, what the worker writes behind (pages, last sights) written now."""
+    from attribution import live
+
+    if live.enabled():
+        live.flush_all()
 
 
 def redis_url() -> str:

@@ -1,5 +1,6 @@
 """A heartbeat only keeps what the visitor already has: it reads, and writes nothing but the
-rate limit's count (on the database backend), until the hold's end moves."""
+rate limit's count (on the database backend), until the hold's end moves. With holds in
+Redis, a heartbeat or a page view of a visit whose state Redis has sends no query at all."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from attribution import api
+from attribution import api, live
 from attribution.models import Hold, Visit
 from tests.attribution.client import visit
 from tests.attribution.conftest import NOW
 
 AD = "https://www.plumber.example/emergency?utm_source=google&gclid=Cj0abc"
+PRICES = "https://www.plumber.example/prices"
 
 
 @pytest.fixture
@@ -53,16 +55,31 @@ def test_a_heartbeat_reads_and_writes_no_history(client, ads, backend, clock):
     statements = _heartbeat(client, ads.website, first["visitor"], transactions)
     writes = [sql for sql in statements if not sql.upper().startswith("SELECT")]
     if backend.__class__.__name__ == "RedisPool":
-        # The visitor, read, outside any transaction; the pool and the rate limit live in
-        # Redis.
-        assert len(statements) == 1
-        assert writes == []
+        # The visitor's state, the pool and the rate limit live in Redis.
+        assert statements == []
         assert transactions == []
     else:
         # The rate limit's count, the visitor, the visitor's own pool number.
         assert len(statements) == 3
         assert len(writes) == 1 and "attribution_ratewindow" in writes[0]
     assert Hold.objects.get().held_until == NOW + timedelta(minutes=31)
+
+
+def test_a_page_view_on_redis_sends_no_query(client, ads, backend, clock):
+    # Within the same step as the claim: the hold already ends at 15:31.
+    clock[0] = NOW + timedelta(seconds=5)
+    first = visit(client, ads.website, page=AD).json()
+    clock[0] = NOW + timedelta(seconds=20)
+    with CaptureQueriesContext(connection) as captured:
+        answer = visit(client, ads.website, page=PRICES, referrer=AD, visitor=first["visitor"])
+    assert answer.json()["swaps"] == first["swaps"]
+    if backend.__class__.__name__ == "RedisPool":
+        assert _statements(captured.captured_queries) == []
+        # Written behind, by the worker's flush.
+        assert Visit.objects.get().pages == ["/emergency"]
+        live.flush()
+    assert Visit.objects.get().pages == ["/emergency", "/prices"]
+    assert Visit.objects.get().page_count == 2
 
 
 def test_a_heartbeat_a_step_later_extends_the_hold_in_one_statement(client, ads, backend, clock):
@@ -74,12 +91,18 @@ def test_a_heartbeat_a_step_later_extends_the_hold_in_one_statement(client, ads,
         sql for sql in statements if sql.upper().startswith('UPDATE "ATTRIBUTION_VISIT"')
     ]
     assert len(hold_writes) == 1 and hold_writes[0].upper().startswith("UPDATE")
-    assert len(visit_writes) == 1
     # The rate limit's count opens a new minute here (its own statements, once a minute).
     work = [sql for sql in statements if "attribution_ratewindow" not in sql]
-    # The visitor, the visit's last sight, the hold's end (and on the database backend the
-    # visitor's pool number, read then extended).
-    assert len(work) == (5 if backend.__class__.__name__ == "DatabasePool" else 3)
+    if backend.__class__.__name__ == "DatabasePool":
+        # The visitor, the visit's last sight, the hold's end, the visitor's pool number read
+        # then extended.
+        assert len(visit_writes) == 1
+        assert len(work) == 5
+    else:
+        # The hold's end alone, in the request: a call is matched to the history. The visit's
+        # last sight is written behind.
+        assert work == hold_writes
+        live.flush()
     assert Hold.objects.get().held_until == NOW + timedelta(minutes=32)
     assert Visit.objects.get().last_seen_at == clock[0]
 
@@ -107,6 +130,13 @@ def test_only_a_page_view_alone_skips_waiting_for_the_disk(client, ads, backend,
     # A new page within the hold's step: the visit alone is written, in one statement whose
     # commit does not wait for the disk.
     page_view = writes_of(NOW + timedelta(seconds=10), "https://www.plumber.example/prices")
+    if backend.__class__.__name__ == "RedisPool":
+        # Nothing in the request but, a step later, the hold's end, which waits for the disk.
+        assert page_view == []
+        with_hold = writes_of(NOW + timedelta(seconds=90), "https://www.plumber.example/about")
+        assert len(with_hold) == 1 and 'UPDATE "attribution_hold"' in with_hold[0]
+        assert "synchronous_commit" not in with_hold[0]
+        return
     assert len(page_view) == 1
     assert 'UPDATE "attribution_visit"' in page_view[0] and page_view[0].endswith(RELAXED)
     # A page a step later also moves the hold's end, and that write waits for the disk.

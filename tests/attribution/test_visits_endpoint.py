@@ -10,7 +10,7 @@ import pytest
 from attribution import api
 from attribution.models import Hold, Source, SourceNumber, Visit, Visitor
 from tests.attribution.client import post, visit
-from tests.attribution.conftest import NOW, ORIGIN, PRINTED
+from tests.attribution.conftest import NOW, ORIGIN, PRINTED, flushed
 
 AD = "https://www.plumber.example/emergency?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=plumber+near+me&gclid=Cj0abc"
 
@@ -118,6 +118,7 @@ def test_the_same_visitor_keeps_their_number_and_their_visit(client, ads, backen
     ).json()
     assert again["swaps"] == first["swaps"]
     assert again["visitor"] == first["visitor"]
+    flushed()
     visit_row = Visit.objects.get()
     assert visit_row.pages == ["/emergency", "/prices"]
     assert visit_row.page_count == 2
@@ -130,6 +131,7 @@ def test_a_heartbeat_extends_the_hold_without_counting_a_page(client, ads, backe
     for minute in range(1, 4):
         clock.at(NOW + timedelta(minutes=minute))
         visit(client, ads.website, page=AD, visitor=first["visitor"])
+    flushed()
     assert Visit.objects.get().page_count == 1
     assert Hold.objects.get().held_until == NOW + timedelta(minutes=33)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from attribution import visits
+from attribution import sites
 from attribution.models import CallAttribution, Source, SourceNumber, Visitor, Website
 from tracking.models import Campaign, TrackingNumber
 
@@ -19,9 +19,9 @@ POOL = ["+15125550171", "+15125550172"]
 @pytest.fixture(autouse=True)
 def _development(settings):
     settings.DEBUG = True
-    visits.forget_configs()
+    sites.forget_configs()
     yield
-    visits.forget_configs()
+    sites.forget_configs()
 
 
 @pytest.fixture

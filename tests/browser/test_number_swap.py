@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlencode
 import phonenumbers
 import pytest
 
-from attribution import visits
+from attribution import sites
 from attribution.models import CallAttribution, Source, SourceNumber, Visitor, Website
 from attribution.models import Visit as VisitRow
 from tests.browser.sites import CustomerSite
@@ -69,9 +69,9 @@ def site_page(app: str, key: str, *, consent: str = "") -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_configs():
-    visits.forget_configs()
+    sites.forget_configs()
     yield
-    visits.forget_configs()
+    sites.forget_configs()
 
 
 @pytest.fixture(scope="module")

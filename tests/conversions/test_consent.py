@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from attribution import visits
+from attribution import sites
 from attribution.models import CallAttribution, Visit
 from tests.attribution.client import post
 from tests.support.jobs import work
@@ -18,9 +18,9 @@ AD = "https://www.plumber.example/drains?gclid=Cj0KCQ-from-ad"
 
 @pytest.fixture(autouse=True)
 def _fresh_configs():
-    visits.forget_configs()
+    sites.forget_configs()
     yield
-    visits.forget_configs()
+    sites.forget_configs()
 
 
 def visit(client, site, *, page: str, visitor: str = "", **extra):

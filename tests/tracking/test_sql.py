@@ -333,3 +333,25 @@ def test_inside_a_transaction_it_is_a_part_of_it():
         assert Call.objects.get(call_sid="CA1").talk_seconds == 30
         raise LookupError
     assert Call.objects.get(call_sid="CA1").talk_seconds is None
+
+
+@pytest.mark.django_db
+def test_rows_are_updated_together_and_never_moved_backwards(campaign):
+    sql.run([sql.insert_new([_call("CA1"), _call("CA2"), _call("CA3")])])
+    calls = {call.call_sid: call for call in Call.objects.all()}
+    for sid, talk in (("CA1", 30), ("CA2", 40), ("CA3", 50)):
+        calls[sid].talk_seconds = talk
+    sql.run(sql.update_rows(Call, ["talk_seconds"], list(calls.values())))
+    # CA2 is further on than this write would take it: it is left alone.
+    calls["CA1"].talk_seconds, calls["CA2"].talk_seconds = 35, 20
+    statements = sql.update_rows(
+        Call, ["talk_seconds"], [calls["CA1"], calls["CA2"]], not_behind=["talk_seconds"]
+    )
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    sql.run(statements)
+    assert dict(Call.objects.values_list("call_sid", "talk_seconds")) == {
+        "CA1": 35,
+        "CA2": 40,
+        "CA3": 50,
+    }
+    assert sql.update_rows(Call, ["talk_seconds"], []) == []

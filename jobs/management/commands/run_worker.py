@@ -58,4 +58,6 @@ def _clock(stop: threading.Event, every: float) -> None:
             logger.exception("Could not enqueue periodic jobs")
         finally:
             close_old_connections()
-        stop.wait(every)
+        # A job due more often than the schedule is looked at (visits written behind) sets
+        # the pace.
+        stop.wait(min(every, schedule.shortest_period().total_seconds()))
