@@ -15,6 +15,7 @@ visitor the number their source shows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 
 from attribution import live, matching, pools
@@ -132,13 +133,23 @@ def record(
     visitor = _find_visitor(site.id, visitor_key) if visitor_key else None
     visit = visitor.last_visit if visitor is not None else None
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
+    new_visitor = visitor is None
     if new_visit:
         with transaction.atomic():
             visitor, visit = _begin_visit(site, visitor, touch, ga, first, now, consent)
     else:
         _see(visit, touch, now, consent)
 
-    number = _number(site, site.source(visit.source_id), visitor, visit, new_visit, now, until)
+    number = _number(
+        site,
+        site.source(visit.source_id),
+        visitor,
+        visit,
+        now,
+        until,
+        new_visit=new_visit,
+        new_visitor=new_visitor,
+    )
     first_visit = visitor.first_visit or visit
     if live.enabled():
         live.remember(
@@ -221,7 +232,9 @@ def _record_live(
             # The hold's end moved (once a step) or a hold began: the history, in the request.
             visitor = Visitor(pk=kept.visitor_id, website_id=site.id, key=visitor_key)
             visit = Visit(pk=kept.visit_id, visitor=visitor, source_id=kept.source_id)
-            _keep_history(taken, source, visitor, visit, False, now, until)
+            _keep_history(
+                taken, source, visitor, visit, now, until, new_visit=False, new_visitor=False
+            )
         number = dict(source.pool).get(taken.number_id, source.overflow)
     return _reply(site, visitor_key, number, kept.first_page, kept.first_referrer, kept.first_at)
 
@@ -302,9 +315,11 @@ def _number(
     source: SourceConfig | None,
     visitor: Visitor,
     visit: Visit,
-    new_visit: bool,
     now: datetime,
     until: datetime,
+    *,
+    new_visit: bool,
+    new_visitor: bool,
 ) -> str:
     if source is None:
         return ""
@@ -329,7 +344,9 @@ def _number(
     if taken is None:
         _exhausted(source, visit, now)
         return source.overflow
-    _keep_history(taken, source, visitor, visit, new_visit, now, until)
+    _keep_history(
+        taken, source, visitor, visit, now, until, new_visit=new_visit, new_visitor=new_visitor
+    )
     return phones[taken.number_id]
 
 
@@ -347,9 +364,11 @@ def _keep_history(
     source: SourceConfig,
     visitor: Visitor,
     visit: Visit,
-    new_visit: bool,
     now: datetime,
     until: datetime,
+    *,
+    new_visit: bool,
+    new_visitor: bool,
 ) -> None:
     if taken.renewed and not new_visit and not taken.extended:
         # A heartbeat within the same step: the hold in the history already lasts that long.
@@ -360,10 +379,12 @@ def _keep_history(
         # written only when that moved (one statement), never a new row.
         if live.filter(visit=visit).update(held_until=until):
             return
-    with transaction.atomic():
-        # A new visit of the same visitor ends the hold of the one before: a call from now on
-        # belongs to the new visit.
-        live.update(held_until=now)
+    # A visitor who arrived just now has no hold to end: the new one is inserted alone.
+    with contextlib.nullcontext() if new_visitor else transaction.atomic():
+        if not new_visitor:
+            # A new visit of the same visitor ends the hold of the one before: a call from now
+            # on belongs to the new visit.
+            live.update(held_until=now)
         Hold.objects.create(
             number_id=taken.number_id,
             source_id=source.id,
@@ -372,19 +393,22 @@ def _keep_history(
             held_from=now,
             held_until=until,
         )
-    # After the commit, in a transaction of its own that does not wait for the disk: every
-    # claim of a filling pool raises the peak, and holding the source's row until the claim's
-    # commit would queue all of them behind each other's disk flush.
+    # After the commit, in a statement of its own: every claim of a filling pool raises the
+    # peak, and holding the source's row until the claim's commit would queue all of them
+    # behind each other's disk flush.
     transaction.on_commit(functools.partial(_raise_peak, source.id, taken.in_use))
 
 
 def _raise_peak(source_id: int, in_use: int) -> None:
-    # The pool's health, not a visitor's data: its commit need not wait for the disk.
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        Source.objects.filter(pk=source_id, peak_in_use__lt=in_use).update(peak_in_use=in_use)
+    # The pool's health, not a visitor's data: one statement whose commit need not wait for
+    # the disk (in place of BEGIN, SET LOCAL, the UPDATE and COMMIT).
+    peak = Source(pk=source_id, peak_in_use=in_use)
+    sql.run(
+        [
+            sql.unflushed(statement)
+            for statement in sql.update_rows(Source, ["peak_in_use"], [peak], ahead=["peak_in_use"])
+        ]
+    )
 
 
 def first_touch(value: Any, now: datetime) -> FirstTouch | None:

@@ -134,25 +134,30 @@ def update_rows(
     rows: Sequence[models.Model],
     *,
     not_behind: Sequence[str] = (),
+    ahead: Sequence[str] = (),
 ) -> list[Statement]:
     """UPDATE of the fields `names` of saved rows, each by its primary key, that leaves a row
-    alone where a field of `not_behind` would go backwards (a later write got there first).
+    alone where a field of `not_behind` would go backwards (a later write got there first), or
+    one of `ahead` would not go forwards (a peak, say: an equal one is not written again).
     On PostgreSQL one statement for all the rows; SQLite runs one per row."""
     if not rows:
         return []
     meta = model._meta
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     fields = [meta.get_field(name) for name in names]
+    conditions = [(name, "<=") for name in not_behind] + [(name, "<") for name in ahead]
     if connection.vendor != "postgresql":
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-        guards = "".join(f" AND {quote(meta.get_field(name).column)} <= %s" for name in not_behind)
+        guards = "".join(
+            f" AND {quote(meta.get_field(name).column)} {op} %s" for name, op in conditions
+        )
         where = f" WHERE {pk} = %s{guards}"
         statements = []
         for row in rows:
             values = _db_values(fields, row, False)
-            behind = [values[list(names).index(name)] for name in not_behind]
+            bounds = [values[list(names).index(name)] for name, _ in conditions]
             statements.append(
-                Statement(f"UPDATE {table} SET {assignments}{where}", [*values, row.pk, *behind])
+                Statement(f"UPDATE {table} SET {assignments}{where}", [*values, row.pk, *bounds])
             )
         return statements
     # VALUES' parameters have no type of their own: each column is cast to its field's.
@@ -161,7 +166,8 @@ def update_rows(
     }
     assignments = ", ".join(f"{quote(field.column)} = {typed[field.name]}" for field in fields)
     guards = "".join(
-        f" AND {table}.{quote(meta.get_field(name).column)} <= {typed[name]}" for name in not_behind
+        f" AND {table}.{quote(meta.get_field(name).column)} {op} {typed[name]}"
+        for name, op in conditions
     )
     row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
     columns = ", ".join(["pk", *(f"c{n}" for n in range(len(fields)))])

@@ -144,3 +144,25 @@ def test_only_a_page_view_alone_skips_waiting_for_the_disk(client, ads, backend,
     relaxed = [sql for sql in with_hold if "synchronous_commit" in sql]
     assert len(relaxed) == 1 and 'UPDATE "attribution_visit"' in relaxed[0]
     assert any('UPDATE "attribution_hold"' in sql for sql in with_hold)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+def test_a_new_visitors_claim_inserts_the_hold_alone_and_raises_the_peak_in_one_statement(
+    client, ads, backend, clock
+):
+    with CaptureQueriesContext(connection) as captured:
+        visit(client, ads.website, page=AD)
+
+    statements = [q["sql"] for q in captured.captured_queries]
+    holds = [sql for sql in statements if '"attribution_hold"' in sql]
+    # Nothing of theirs to end: one INSERT, no UPDATE of earlier holds.
+    assert len(holds) == 1 and holds[0].startswith('INSERT INTO "attribution_hold"')
+    peaks = [sql for sql in statements if sql.startswith('UPDATE "attribution_source"')]
+    assert len(peaks) == 1 and peaks[0].endswith(RELAXED)
+    assert not any(sql.upper().startswith("SET LOCAL") for sql in statements)
+    ads.refresh_from_db()
+    assert ads.peak_in_use == 1
+    visit(client, ads.website, page=AD)
+    ads.refresh_from_db()
+    assert ads.peak_in_use == 2

@@ -355,3 +355,22 @@ def test_rows_are_updated_together_and_never_moved_backwards(campaign):
         "CA3": 50,
     }
     assert sql.update_rows(Call, ["talk_seconds"], []) == []
+
+
+@pytest.mark.django_db
+def test_a_write_that_must_move_a_field_ahead_leaves_an_equal_one_alone(campaign):
+    sql.run([sql.insert_new([_call("CA1", talk_seconds=30), _call("CA2", talk_seconds=30)])])
+    first, second = Call.objects.order_by("call_sid")
+    stamped = {call.call_sid: call.updated_at for call in (first, second)}
+    first.talk_seconds, second.talk_seconds = 30, 31
+
+    sql.run(
+        sql.update_rows(
+            Call, ["talk_seconds", "updated_at"], [first, second], ahead=["talk_seconds"]
+        )
+    )
+
+    # The equal one is not written again (its updated_at stands); the one ahead is.
+    rows = {call.call_sid: call for call in Call.objects.all()}
+    assert rows["CA1"].updated_at == stamped["CA1"]
+    assert (rows["CA2"].talk_seconds, rows["CA2"].updated_at > stamped["CA2"]) == (31, True)
