@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 UTM_NAMES = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -111,6 +112,20 @@ class Touch:
     def is_campaign(self) -> bool:
         """Carries what marks a new arrival: UTM values, a click id or another site's link."""
         return not self.is_direct()
+
+
+def source_matches(source: Any, touch: Touch) -> bool:
+    """Whether `touch` matches the rule of `source` (a Source row, or the settings the number
+    endpoint keeps of one)."""
+    return rule_matches(
+        source.rule,
+        touch,
+        utm_source=source.utm_source,
+        utm_medium=source.utm_medium,
+        utm_campaign=source.utm_campaign,
+        click_id=source.click_id,
+        referrer_domain=source.referrer_domain,
+    )
 
 
 def rule_matches(

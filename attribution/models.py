@@ -181,15 +181,7 @@ class Source(models.Model):
             raise ValidationError(errors)
 
     def matches(self, touch: matching.Touch) -> bool:
-        return matching.rule_matches(
-            self.rule,
-            touch,
-            utm_source=self.utm_source,
-            utm_medium=self.utm_medium,
-            utm_campaign=self.utm_campaign,
-            click_id=self.click_id,
-            referrer_domain=self.referrer_domain,
-        )
+        return matching.source_matches(self, touch)
 
 
 class SourceNumber(models.Model):

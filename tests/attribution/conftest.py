@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attribution import pools, sites
+from attribution import api, pools, sites
 from attribution.models import Source, SourceNumber, Website
 from tests.admin.conftest import marketer, marketer_client, staff_client  # noqa: F401 (fixtures)
 from tests.provisioning.conftest import fake, fake_server  # noqa: F401 (fixtures)
@@ -22,6 +22,14 @@ def _fresh_configs():
     sites.forget_configs()
     yield
     sites.forget_configs()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The endpoint's clock, frozen at NOW; set `clock[0]` to move it."""
+    moment = [NOW]
+    monkeypatch.setattr(api, "clock", lambda: moment[0])
+    return moment
 
 
 @pytest.fixture(params=["database", "redis"])

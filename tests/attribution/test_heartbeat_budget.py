@@ -10,20 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from attribution import api, live
+from attribution import live
 from attribution.models import Hold, Visit
 from tests.attribution.client import visit
 from tests.attribution.conftest import NOW
 
 AD = "https://www.plumber.example/emergency?utm_source=google&gclid=Cj0abc"
 PRICES = "https://www.plumber.example/prices"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    moment = [NOW]
-    monkeypatch.setattr(api, "clock", lambda: moment[0])
-    return moment
 
 
 def _statements(queries) -> list[str]:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from attribution import api, live, pools
+from attribution import live, pools
 from attribution import tasks as attribution_tasks
 from attribution.models import CallAttribution, Hold, Visit, Visitor, Website
 from jobs import schedule
@@ -24,13 +24,6 @@ AD = "https://www.plumber.example/emergency?utm_source=google&gclid=Cj0abc"
 OTHER_AD = "https://www.plumber.example/drains?utm_source=google&gclid=Cj0xyz"
 PRICES = "https://www.plumber.example/prices"
 ABOUT = "https://www.plumber.example/about"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    moment = [NOW]
-    monkeypatch.setattr(api, "clock", lambda: moment[0])
-    return moment
 
 
 def _at(clock, seconds: float, start=NOW) -> None:
