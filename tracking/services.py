@@ -155,19 +155,23 @@ def _legs(call: Call, targets: list[Target] | tuple[Target, ...]) -> list[CallLe
 def _run_with_jobs(writes: list[sql.Statement], jobs: list[outbox.Job]) -> None:
     """Run `writes` and enqueue `jobs` with them, atomically: as one statement on PostgreSQL,
     else in a transaction (the caller's, if it has one). Without jobs, as before."""
-    rows = [queue.statement(task, *args) for task, args in jobs]
-    one_statement = connection.vendor == "postgresql" and all(rows)
+    statements, unwritten = _with_jobs(writes, jobs)
+    one_statement = connection.vendor == "postgresql" and not unwritten
     alone = not jobs or one_statement or connection.in_atomic_block
     with contextlib.nullcontext() if alone else transaction.atomic():
-        sql.run([*writes, *(row for row in rows if row is not None)])
-        _enqueue_unwritten(jobs, rows)
-
-
-def _enqueue_unwritten(jobs: list[outbox.Job], rows: list[sql.Statement | None]) -> None:
-    # A task backend that is not the database's (tests' immediate one) takes its jobs itself.
-    for (task, args), row in zip(jobs, rows, strict=True):
-        if row is None:
+        sql.run(statements)
+        for task, args in unwritten:
             task.enqueue(*args)
+
+
+def _with_jobs(
+    writes: list[sql.Statement], jobs: list[outbox.Job]
+) -> tuple[list[sql.Statement], list[outbox.Job]]:
+    """`writes` followed by the INSERT of each job, and the jobs whose task backend is not the
+    database's (tests' immediate one), which take their jobs themselves: to enqueue."""
+    rows = [queue.statement(task, *args) for task, args in jobs]
+    unwritten = [job for job, row in zip(jobs, rows, strict=True) if row is None]
+    return [*writes, *(row for row in rows if row is not None)], unwritten
 
 
 @dataclass
@@ -299,9 +303,10 @@ def _settle(
     jobs = _jobs_of_change(call) if writes or touched else []
     if notify and _owed_notice(call):
         jobs.append((tasks.notify_call, (call.pk,)))
-    rows = [queue.statement(task, *args) for task, args in jobs]
-    locked.transaction.run([*writes, *(row for row in rows if row is not None)])
-    _enqueue_unwritten(jobs, rows)
+    statements, unwritten = _with_jobs(writes, jobs)
+    locked.transaction.run(statements)
+    for task, args in unwritten:
+        task.enqueue(*args)
     call.leg_results = {leg.position: leg.result for leg in locked.legs}
     return call
 
@@ -371,12 +376,13 @@ def leg_decided(*, sid: str, leg: int | None, digits: str, at: datetime | None =
     """
     at = at or timezone.now()
     with _locked(sid) as locked:
-        if _decision(locked.call, digits) != Call.Decision.SPAM:
-            return _decide(locked, leg, digits, at)
+        decision = _decision(locked.call, digits)
+        if decision != Call.Decision.SPAM:
+            return _decide(locked, leg, decision, at)
     # Reported as spam by the person answering: the call is spam, and its caller goes on the
     # block list in the same transaction, through the ORM (whose signal re-caches the list).
     with _locked(sid, brief=False) as locked:
-        call = _decide(locked, leg, digits, at)
+        call = _decide(locked, leg, _decision(locked.call, digits), at)
         row = locked.leg(leg)
         if row is not None and row.decision == Call.Decision.SPAM:
             caller_block(call=call, note=f"Reported as spam by {row.label or 'a destination'}")
@@ -395,9 +401,8 @@ def _decision(call: Call, digits: str) -> str:
     return Call.Decision.REJECTED
 
 
-def _decide(locked: _Locked, leg: int | None, digits: str, at: datetime) -> Call:
+def _decide(locked: _Locked, leg: int | None, decision: str, at: datetime) -> Call:
     call, row = locked.call, locked.leg(leg)
-    decision = _decision(call, digits)
     facts: dict[str, object] = {"decision": decision, "decided_at": at}
     taken = any(
         other.result == CallLeg.Result.ACCEPTED for other in locked.legs if other is not row
