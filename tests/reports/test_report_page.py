@@ -127,19 +127,7 @@ def test_day_csv_lists_every_day_of_the_period(marketer_client, reports_url, wor
         ],
         [
             DAY2.isoformat(),
-            "7",
-            "2",
-            "0",
-            "1",
-            "1",
-            "3",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0.0000",
-            "0.0000",
-            "",
+            *["7", "2", "0", "1", "1", "3", "0", "0", "0", "0", "0.0000", "0.0000", ""],
         ],
         # The decoy at midnight of the day after now falls inside the period.
         [
