@@ -45,6 +45,10 @@ class Taken:
 
 
 class Pool(Protocol):
+    # Whether the holds are kept outside the database: a number may then be taken for a
+    # visitor whose row is written after it, in the same statement as their hold.
+    separate: bool
+
     def take(
         self,
         *,
@@ -62,6 +66,9 @@ class Pool(Protocol):
 
 
 class DatabasePool:
+    # A hold refers to its holder's row, which must be written first.
+    separate = False
+
     def take(self, *, source_id, number_ids, visitor_id, now, until) -> Taken | None:
         pool = SourceNumber.objects.filter(
             source_id=source_id, role=SourceNumber.Role.POOL, number_id__in=list(number_ids)
@@ -184,6 +191,8 @@ return count
 
 
 class RedisPool:
+    separate = True
+
     def __init__(self, url: str) -> None:
         import redis
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ class SourceConfig:
     number: str
     pool: tuple[tuple[int, str], ...]
     overflow: str
+    # The most pool numbers in use at once as last read: a claim that does not pass it has
+    # nothing to write (the peak only rises).
+    peak: int = 0
 
     def matches(self, touch: matching.Touch) -> bool:
         return matching.source_matches(self, touch)
@@ -68,40 +72,38 @@ def _load(key: str) -> SiteConfig | None:
     website = Website.objects.filter(key=key, is_active=True).first()
     if website is None:
         return None
-    numbers: dict[int, list[SourceNumber]] = {}
-    for row in SourceNumber.objects.filter(
-        source__website=website, number__is_active=True
-    ).select_related("number"):
-        numbers.setdefault(row.source_id, []).append(row)
+    # Values, not instances: a pool of hundreds of numbers is read every few seconds by every
+    # process, and building a model instance for each number cost five times the query.
+    numbers: dict[tuple[int, str], list[tuple[int, str]]] = {}
+    rows = (
+        SourceNumber.objects.filter(source__website=website, number__is_active=True)
+        .order_by("number_id")
+        .values_list("source_id", "role", "number_id", "number__phone_number")
+    )
+    for source_id, role, number_id, phone in rows:
+        numbers.setdefault((source_id, role), []).append((number_id, phone))
 
-    def with_role(source: Source, role: str) -> list[SourceNumber]:
-        return sorted(
-            (row for row in numbers.get(source.pk, []) if row.role == role),
-            key=lambda row: row.number_id,
-        )
+    def phone(source: Source, role: str) -> str:
+        held = numbers.get((source.pk, role))
+        return held[0][1] if held else ""
 
-    sources = []
-    for source in website.sources.all():
-        single = with_role(source, SourceNumber.Role.NUMBER)
-        overflow = with_role(source, SourceNumber.Role.OVERFLOW)
-        sources.append(
-            SourceConfig(
-                id=source.pk,
-                name=source.name,
-                rule=source.rule,
-                utm_source=source.utm_source,
-                utm_medium=source.utm_medium,
-                utm_campaign=source.utm_campaign,
-                click_id=source.click_id,
-                referrer_domain=source.referrer_domain,
-                number=single[0].number.phone_number if single else "",
-                pool=tuple(
-                    (row.number_id, row.number.phone_number)
-                    for row in with_role(source, SourceNumber.Role.POOL)
-                ),
-                overflow=overflow[0].number.phone_number if overflow else "",
-            )
+    sources = [
+        SourceConfig(
+            id=source.pk,
+            name=source.name,
+            rule=source.rule,
+            utm_source=source.utm_source,
+            utm_medium=source.utm_medium,
+            utm_campaign=source.utm_campaign,
+            click_id=source.click_id,
+            referrer_domain=source.referrer_domain,
+            number=phone(source, SourceNumber.Role.NUMBER),
+            pool=tuple(numbers.get((source.pk, SourceNumber.Role.POOL), ())),
+            overflow=phone(source, SourceNumber.Role.OVERFLOW),
+            peak=source.peak_in_use,
         )
+        for source in website.sources.all()
+    ]
     return SiteConfig(
         id=website.pk,
         key=website.key,
@@ -115,19 +117,23 @@ def _load(key: str) -> SiteConfig | None:
 
 # Each process keeps a website's settings for a few seconds: the script asks for every page
 # view and heartbeat, the settings change rarely (and saving them empties this in the process
-# that saved; others follow within CONFIG_SECONDS).
+# that saved; others follow within CONFIG_SECONDS). Each reading lasts a random part of the
+# last fifth of that, so that processes which read a website together (a deploy, say) do not
+# all read it again in the same instant, every time, while visitors wait.
 _configs: dict[str, tuple[float, SiteConfig | None]] = {}
+# The processes' clock; tests set their own.
+monotonic = time.monotonic
 
 
 def site_config(key: str) -> SiteConfig | None:
-    now = time.monotonic()
+    now = monotonic()
     cached = _configs.get(key)
-    if cached is not None and now - cached[0] < CONFIG_SECONDS:
+    if cached is not None and now < cached[0]:
         return cached[1]
     config = _load(key)
     if len(_configs) > 1000:
         _configs.clear()
-    _configs[key] = (now, config)
+    _configs[key] = (now + CONFIG_SECONDS * random.uniform(0.8, 1.0), config)
     return config
 
 
@@ -137,11 +143,11 @@ _all_domains: list[tuple[float, list[str]]] = []
 def site_config_cached(key: str) -> bool:
     """Whether this process has the website's settings at hand, not to be read from the database."""
     cached = _configs.get(key)
-    return cached is not None and time.monotonic() - cached[0] < CONFIG_SECONDS
+    return cached is not None and monotonic() < cached[0]
 
 
 def origin_of_some_website(origin: str) -> bool:
-    now = time.monotonic()
+    now = monotonic()
     if not _all_domains or now - _all_domains[0][0] >= CONFIG_SECONDS:
         domains = [
             domain

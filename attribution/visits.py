@@ -135,21 +135,20 @@ def record(
     new_visit = visit is None or visit.last_seen_at < now - hold or _new_arrival(touch, visit)
     new_visitor = visitor is None
     if new_visit:
-        with transaction.atomic():
-            visitor, visit = _begin_visit(site, visitor, touch, ga, first, now, consent)
+        visitor, visits = _begin_visit(site, visitor, touch, ga, first, now, consent)
+        visit = visits[-1]
     else:
         _see(visit, touch, now, consent)
-
-    number = _number(
-        site,
-        site.source(visit.source_id),
-        visitor,
-        visit,
-        now,
-        until,
-        new_visit=new_visit,
-        new_visitor=new_visitor,
-    )
+    source = site.source(visit.source_id)
+    if new_visitor and _arrives_in_one_write(source):
+        number = _arrive(source, visitor, visits, now, until)
+    else:
+        if new_visit:
+            with transaction.atomic():
+                _write_visit(visitor, visits, now)
+        number = _number(
+            source, visitor, visit, now, until, new_visit=new_visit, new_visitor=new_visitor
+        )
     first_visit = visitor.first_visit or visit
     if live.enabled():
         live.remember(
@@ -247,29 +246,33 @@ def _begin_visit(
     first: FirstTouch | None,
     now: datetime,
     consent: dict[str, bool] | None = None,
-) -> tuple[Visitor, Visit]:
-    """A new visit (of a new visitor, if `visitor` is None), matched to its source."""
+) -> tuple[Visitor, list[Visit]]:
+    """A new visit (of a new visitor, if `visitor` is None), matched to its source, built but
+    not written; for a new visitor, after the visit their browser remembers as its first touch
+    if we do not know it (our record expired, say), kept as theirs."""
+    visits = []
     if visitor is None:
-        visitor = Visitor.objects.create(website_id=site.id, created_at=now, last_seen_at=now)
+        visitor = Visitor(website_id=site.id, created_at=now, last_seen_at=now)
         if first is not None and first.page != touch.page:
-            # Known to the browser but not to us (our record expired, say): keep it as theirs.
             earliest = now - timedelta(days=site.cookie_days)
             at = min(max(first.at, earliest), now)
             first_touch = matching.Touch.of(first.page, first.referrer)
             source = site.match(first_touch)
-            visitor.first_visit = Visit.objects.create(
-                visitor=visitor,
-                source_id=source.id if source else None,
-                started_at=at,
-                last_seen_at=at,
-                pages=[matching.path_of(first_touch.page)],
-                **_visit_fields(first_touch, ga),
+            visits.append(
+                Visit(
+                    visitor=visitor,
+                    source_id=source.id if source else None,
+                    started_at=at,
+                    last_seen_at=at,
+                    pages=[matching.path_of(first_touch.page)],
+                    **_visit_fields(first_touch, ga),
+                )
             )
     source = site.match(touch)
-    previous = visitor.last_visit or visitor.first_visit
+    previous = visitor.last_visit or visitor.first_visit or (visits[0] if visits else None)
     if touch.is_direct() and previous is not None and site.source(previous.source_id):
         source = site.source(previous.source_id)
-    visit = Visit.objects.create(
+    visit = Visit(
         visitor=visitor,
         source_id=source.id if source else None,
         started_at=now,
@@ -278,11 +281,70 @@ def _begin_visit(
         **_visit_fields(touch, ga),
         **(consent or {}),
     )
-    visitor.first_visit = visitor.first_visit or visit
-    visitor.last_visit = visit
+    return visitor, [*visits, visit]
+
+
+def _write_visit(visitor: Visitor, visits: list[Visit], now: datetime) -> None:
+    """Write what `_begin_visit` built, through the ORM (inside the caller's transaction)."""
+    if visitor.pk is None:
+        visitor.save()
+    for visit in visits:
+        visit.visitor = visitor  # with the key it now has
+        visit.save()
+    visitor.first_visit = visitor.first_visit or visits[0]
+    visitor.last_visit = visits[-1]
     visitor.last_seen_at = now
     visitor.save(update_fields=["first_visit", "last_visit", "last_seen_at"])
-    return visitor, visit
+
+
+def _arrives_in_one_write(source: SourceConfig | None) -> bool:
+    """Whether a new visitor's rows and hold can be written in one statement: where keys can
+    be drawn before the rows are written (PostgreSQL), and the pool, if the source shows one,
+    is kept outside the database (a hold there refers to its holder's row)."""
+    if not sql.draws_keys():
+        return False
+    return source is None or not _pooled(source) or pools.backend().separate
+
+
+def _arrive(
+    source: SourceConfig | None,
+    visitor: Visitor,
+    visits: list[Visit],
+    now: datetime,
+    until: datetime,
+) -> str:
+    """A new visitor's first request, written in one statement and one commit (where the ORM
+    takes two commits and seven round trips, and every new visitor waits for both): the keys
+    of their rows are drawn first, in a round trip that writes nothing, the pool's number is
+    taken for that key, then the visitor, their visits and their hold are inserted together.
+
+    Should that write fail, the number stays held in the pool until the hold's end, by a
+    visitor nobody has; the database answered the keys' draw a moment before."""
+    visitor.pk, *keys = sql.next_keys(Visitor, *(Visit for _ in visits))
+    for each, key in zip(visits, keys, strict=True):
+        each.pk = key
+        each.visitor = visitor
+    visit = visits[-1]
+    visitor.first_visit, visitor.last_visit = visits[0], visit
+    claim = _claim(source, visitor, visit, now, until)
+    visit.overflow = claim.exhausted
+    writes = [sql.insert_new([visitor], keyed=True), sql.insert_new(visits, keyed=True)]
+    if claim.taken is not None:
+        hold = Hold(
+            number_id=claim.taken.number_id,
+            source_id=source.id,
+            visitor=visitor,
+            visit=visit,
+            held_from=now,
+            held_until=until,
+        )
+        writes.append(sql.insert_new([hold]))
+    sql.run(writes)
+    if claim.exhausted:
+        _count_exhaustion(source, now)
+    if claim.taken is not None:
+        _raise_peak(source, claim.taken.in_use)
+    return claim.number
 
 
 def _see(
@@ -310,23 +372,31 @@ def _see(
         sql.run([sql.unflushed(sql.update(visit, ["last_seen_at", *changed]))])
 
 
-def _number(
-    site: SiteConfig,
-    source: SourceConfig | None,
-    visitor: Visitor,
-    visit: Visit,
-    now: datetime,
-    until: datetime,
-    *,
-    new_visit: bool,
-    new_visitor: bool,
-) -> str:
+def _pooled(source: SourceConfig) -> bool:
+    return not source.number and bool(source.pool)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """The number a visit shows, and the pool's hold behind it, if any."""
+
+    number: str
+    taken: pools.Taken | None = None
+    # Every number of the pool was held: the visit shows the overflow number throughout.
+    exhausted: bool = False
+
+
+def _claim(
+    source: SourceConfig | None, visitor: Visitor, visit: Visit, now: datetime, until: datetime
+) -> _Claim:
+    """The number `visit` shows, taken from the pool if its source has one (the pool's store
+    is written; the database is not)."""
     if source is None:
-        return ""
-    if source.number or not source.pool:
-        return source.number or source.overflow
+        return _Claim("")
+    if not _pooled(source):
+        return _Claim(source.number or source.overflow)
     if visit.overflow:
-        return source.overflow
+        return _Claim(source.overflow)
     phones = dict(source.pool)
     try:
         taken = pools.backend().take(
@@ -340,23 +410,51 @@ def _number(
         # No pool without its store: the source's overflow number, so a call still counts
         # for the source (not an exhaustion of the pool).
         logger.exception("Pool backend unavailable; showing the overflow number")
-        return source.overflow
+        return _Claim(source.overflow)
     if taken is None:
+        return _Claim(source.overflow, exhausted=True)
+    return _Claim(phones[taken.number_id], taken)
+
+
+def _number(
+    source: SourceConfig | None,
+    visitor: Visitor,
+    visit: Visit,
+    now: datetime,
+    until: datetime,
+    *,
+    new_visit: bool,
+    new_visitor: bool,
+) -> str:
+    """The number `visit` shows, with its hold's history (or the pool's exhaustion) written."""
+    claim = _claim(source, visitor, visit, now, until)
+    if claim.exhausted:
         _exhausted(source, visit, now)
-        return source.overflow
-    _keep_history(
-        taken, source, visitor, visit, now, until, new_visit=new_visit, new_visitor=new_visitor
-    )
-    return phones[taken.number_id]
+    elif claim.taken is not None:
+        _keep_history(
+            claim.taken,
+            source,
+            visitor,
+            visit,
+            now,
+            until,
+            new_visit=new_visit,
+            new_visitor=new_visitor,
+        )
+    return claim.number
 
 
 def _exhausted(source: SourceConfig, visit: Visit, now: datetime) -> None:
     visit.overflow = True
     # Counted once per visit, however often the visit's page asks again.
     if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
-        Source.objects.filter(pk=source.id).update(
-            exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
-        )
+        _count_exhaustion(source, now)
+
+
+def _count_exhaustion(source: SourceConfig, now: datetime) -> None:
+    Source.objects.filter(pk=source.id).update(
+        exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
+    )
 
 
 def _keep_history(
@@ -396,13 +494,17 @@ def _keep_history(
     # After the commit, in a statement of its own: every claim of a filling pool raises the
     # peak, and holding the source's row until the claim's commit would queue all of them
     # behind each other's disk flush.
-    transaction.on_commit(functools.partial(_raise_peak, source.id, taken.in_use))
+    transaction.on_commit(functools.partial(_raise_peak, source, taken.in_use))
 
 
-def _raise_peak(source_id: int, in_use: int) -> None:
+def _raise_peak(source: SourceConfig, in_use: int) -> None:
+    if in_use <= source.peak:
+        # Not past the peak this process last read: nothing to raise (most claims, once a
+        # pool has seen its busiest hour).
+        return
     # The pool's health, not a visitor's data: one statement whose commit need not wait for
     # the disk (in place of BEGIN, SET LOCAL, the UPDATE and COMMIT).
-    peak = Source(pk=source_id, peak_in_use=in_use)
+    peak = Source(pk=source.id, peak_in_use=in_use)
     sql.run(
         [
             sql.unflushed(statement)

@@ -1,6 +1,7 @@
 """What one request of the number endpoint costs in process (Django's WSGI handler), on PostgreSQL:
 a heartbeat, a page view and the bare floor view, each timed over a run of requests of one
-visitor, best of several runs. Prints milliseconds per request.
+visitor, and a claim (a new visitor's first request, taking a pool number), timed over a run of
+new visitors; best of several runs. Prints milliseconds per request.
 
     DATABASE_URL=postgres://... python -m bench.dni_inprocess [--backend redis]
         [--redis redis://127.0.0.1:6379/8] [--requests 500] [--runs 3]
@@ -60,9 +61,14 @@ def main() -> None:
     source = website.sources.create(
         name="Google Ads", rule="click_id", click_id="google", campaign=campaign
     )
-    for n in range(8):
-        number = TrackingNumber.objects.create(phone_number=f"+199900{n:05d}", campaign=campaign)
-        SourceNumber.objects.create(source=source, number=number, role="pool")
+    # Every claim takes a number of its own: one per new visitor of every run, and one more.
+    numbers = TrackingNumber.objects.bulk_create(
+        TrackingNumber(phone_number=f"+199900{n:05d}", campaign=campaign)
+        for n in range(args.requests * args.runs + 1)
+    )
+    SourceNumber.objects.bulk_create(
+        SourceNumber(source=source, number=number, role="pool") for number in numbers
+    )
 
     handler = WSGIHandler()
     origin = "https://www.plumber.example"
@@ -102,7 +108,10 @@ def main() -> None:
         for _ in range(args.runs):
             started = time.perf_counter()
             for n in range(args.requests):
-                if kind == "floor":
+                if kind == "claim":
+                    answer = post("/dni/v1/visits", body("", f"{landing}{n}"))
+                    assert answer["swaps"][0]["number"].startswith("+1999"), answer
+                elif kind == "floor":
                     post("/bench/dni-floor/", body(visitor, landing))
                 elif kind == "heartbeat":
                     post("/dni/v1/visits", body(visitor, landing))
@@ -111,7 +120,7 @@ def main() -> None:
             best = min(best, (time.perf_counter() - started) / args.requests * 1000)
         return best
 
-    figures = {kind: round(timed(kind), 3) for kind in ("floor", "heartbeat", "page view")}
+    figures = {kind: round(timed(kind), 3) for kind in ("floor", "heartbeat", "page view", "claim")}
     print(json.dumps({"backend": args.backend, "ms_per_request": figures}))
 
 

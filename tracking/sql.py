@@ -88,19 +88,22 @@ def _db_values(fields: Iterable[models.Field], row: models.Model, add: bool) -> 
 
 
 @functools.cache
-def _insert_sql(model: type[models.Model], count: int) -> tuple[str, tuple[models.Field, ...]]:
+def _insert_sql(
+    model: type[models.Model], count: int, keyed: bool = False
+) -> tuple[str, tuple[models.Field, ...]]:
     meta = model._meta
-    fields = tuple(field for field in meta.concrete_fields if field is not meta.auto_field)
+    fields = tuple(field for field in meta.concrete_fields if keyed or field is not meta.auto_field)
     columns = ", ".join(quote(field.column) for field in fields)
     values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * count)
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"
     return sql, fields
 
 
-def insert_new(rows: Sequence[models.Model]) -> Statement:
+def insert_new(rows: Sequence[models.Model], *, keyed: bool = False) -> Statement:
     """INSERT of `rows` (all of one model) that skips each row a unique constraint already
-    holds, so a retried webhook inserts nothing twice. Primary keys are the database's."""
-    sql, fields = _insert_sql(type(rows[0]), len(rows))
+    holds, so a retried webhook inserts nothing twice. Primary keys are the database's, or
+    with `keyed` the rows' own (drawn by `next_keys`)."""
+    sql, fields = _insert_sql(type(rows[0]), len(rows), keyed)
     return Statement(sql, [value for row in rows for value in _db_values(fields, row, True)])
 
 
@@ -243,6 +246,21 @@ class Prepared:
             field = self.stand_ins[name][1]
             params[position] = field.get_db_prep_value(values[name], connection, prepared=False)
         return Statement(statement.sql, params)
+
+
+def draws_keys() -> bool:
+    """Whether `next_keys` can draw keys here: PostgreSQL's sequences can, SQLite cannot."""
+    return connection.vendor == "postgresql"
+
+
+def next_keys(*rows: type[models.Model]) -> list[int]:
+    """A primary key for a new row of each model named (once per row), drawn from their
+    sequences in one round trip that writes nothing: rows that refer to each other, or a key
+    that must be known before its row can be written, then go in one statement, one commit.
+    PostgreSQL only (`draws_keys`)."""
+    draws = ", ".join(["nextval(pg_get_serial_sequence(%s, %s))"] * len(rows))
+    params = [value for model in rows for value in (model._meta.db_table, model._meta.pk.column)]
+    return list(fetch(f"SELECT {draws}", params)[0])
 
 
 def unflushed(statement: Statement) -> Statement:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from attribution import live
-from attribution.models import Hold, Visit
+from attribution.models import Hold, Visit, Visitor
 from tests.attribution.client import visit
 from tests.attribution.conftest import NOW
 
@@ -141,19 +141,42 @@ def test_only_a_page_view_alone_skips_waiting_for_the_disk(client, ads, backend,
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
-def test_a_new_visitors_claim_inserts_the_hold_alone_and_raises_the_peak_in_one_statement(
+def test_a_new_visitors_claim_writes_once_and_raises_the_peak_in_one_statement(
     client, ads, backend, clock
 ):
     with CaptureQueriesContext(connection) as captured:
-        visit(client, ads.website, page=AD)
+        answer = visit(client, ads.website, page=AD).json()
 
     statements = [q["sql"] for q in captured.captured_queries]
     holds = [sql for sql in statements if '"attribution_hold"' in sql]
-    # Nothing of theirs to end: one INSERT, no UPDATE of earlier holds.
-    assert len(holds) == 1 and holds[0].startswith('INSERT INTO "attribution_hold"')
+    assert len(holds) == 1
+    if backend.separate:
+        # The keys drawn first (nothing written), then the visitor, their visit and their hold
+        # in one statement: one commit.
+        assert sum("nextval(" in sql for sql in statements) == 1
+        tables = [
+            sql.split(" (", 1)[0]
+            for sql in holds[0].replace("WITH s0 AS (", "").split("INSERT INTO ")[1:]
+        ]
+        assert tables == ['"attribution_visitor"', '"attribution_visit"', '"attribution_hold"']
+        assert not any(
+            sql.startswith(('INSERT INTO "attribution_visit', 'UPDATE "attribution_visit'))
+            for sql in statements
+        )
+    else:
+        # The pool's row refers to the visitor, written before it; the hold then goes alone
+        # (nothing of theirs to end: no UPDATE of earlier holds).
+        assert holds[0].startswith('INSERT INTO "attribution_hold"')
     peaks = [sql for sql in statements if sql.startswith('UPDATE "attribution_source"')]
     assert len(peaks) == 1 and peaks[0].endswith(RELAXED)
     assert not any(sql.upper().startswith("SET LOCAL") for sql in statements)
+
+    visitor = Visitor.objects.get(key=answer["visitor"])
+    hold = Hold.objects.get()
+    assert visitor.first_visit_id == visitor.last_visit_id == hold.visit_id
+    assert hold.visitor_id == visitor.pk and hold.visit.visitor_id == visitor.pk
+    assert hold.visit.gclid == "Cj0abc" and hold.visit.source_id == ads.pk
+    assert [s["number"] for s in answer["swaps"]] == [hold.number.phone_number]
     ads.refresh_from_db()
     assert ads.peak_in_use == 1
     visit(client, ads.website, page=AD)

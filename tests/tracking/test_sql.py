@@ -374,3 +374,21 @@ def test_a_write_that_must_move_a_field_ahead_leaves_an_equal_one_alone(campaign
     rows = {call.call_sid: call for call in Call.objects.all()}
     assert rows["CA1"].updated_at == stamped["CA1"]
     assert (rows["CA2"].talk_seconds, rows["CA2"].updated_at > stamped["CA2"]) == (31, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's sequences")
+@pytest.mark.django_db
+def test_keys_drawn_ahead_let_rows_that_refer_to_each_other_go_in_one_statement(campaign):
+    from tracking.models import TrackingNumber
+
+    assert sql.draws_keys()
+    call_key, number_key = sql.next_keys(Call, TrackingNumber)
+    number = TrackingNumber(pk=number_key, phone_number="+15125550177", campaign=campaign)
+    call = _call(pk=call_key, tracking_number=number, campaign=campaign)
+    sql.run([sql.insert_new([call], keyed=True), sql.insert_new([number], keyed=True)])
+
+    assert Call.objects.get(pk=call_key).tracking_number_id == number_key
+    # The database's own keys go on past the ones drawn.
+    assert Call.objects.create(call_sid="CA2", started_at=STARTED).pk > call_key
+    later = TrackingNumber.objects.create(phone_number="+15125550178", campaign=campaign)
+    assert later.pk > number_key
