@@ -116,6 +116,28 @@ return cjson.encode({{v.visitor, v.visit, v.source, t[1], t[2], t[3], t[4], over
   v.overflow, v.first_page, v.first_referrer, v.first_at}})
 """
 
+# A new visitor's claim: the pool's `TAKE` and the visitor's state written at once, before the
+# database is (the state of a visitor whose rows then fail to be written is never asked for:
+# its key never reaches a browser). KEYS: the pool's four keys (as `pools.pool_keys` names
+# them), the visitor's state, the dirty states. ARGV: the state's time to live, the number of
+# the state's fields and values that follow, those, then the pool's own arguments.
+ARRIVE = f"""
+local function take(KEYS, ARGV)
+{pools.TAKE}
+end
+local fields = tonumber(ARGV[2])
+local args = {{}}
+for i = 3 + fields, #ARGV do args[#args + 1] = ARGV[i] end
+local taken = take({{KEYS[1], KEYS[2], KEYS[3], KEYS[4]}}, args)
+if taken == 'sync' then return 'sync' end
+redis.call('DEL', KEYS[5])
+redis.call('HSET', KEYS[5], unpack(ARGV, 3, 2 + fields))
+if not taken then redis.call('HSET', KEYS[5], 'overflow', '1') end
+redis.call('PEXPIRE', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[6], KEYS[5])
+return taken
+"""
+
 # KEYS: the dirty states, then (to flush those alone) some visitors' states; else the oldest
 # `ARGV[1]` dirty ones. Answers how many dirty states had vanished, then each to write.
 COLLECT = """
@@ -156,6 +178,7 @@ class Scripts:
     def __init__(self, pool: pools.RedisPool) -> None:
         self.client = pool.client
         self.keep = self.client.register_script(KEEP)
+        self.arrive = self.client.register_script(ARRIVE)
         self.collect = self.client.register_script(COLLECT)
         self.done = self.client.register_script(DONE)
 
@@ -286,15 +309,9 @@ def keep(
     )
 
 
-def remember(
-    *, site_id: int, visitor: Visitor, visit: Visit, first: Visit, now: datetime, hold: timedelta
-) -> None:
-    """Write the state of `visitor` as the database path left it (`first`: their first
-    visit). Without Redis the next request takes the database path again."""
-    import redis
-
+def _state(visitor: Visitor, visit: Visit, first: Visit, now: datetime, hold: timedelta) -> dict:
     host = matching.host_of(visit.landing_page)
-    state = {
+    return {
         "visitor": visitor.pk,
         "visit": visit.pk,
         "source": visit.source_id or "",
@@ -314,16 +331,64 @@ def remember(
         "first_at": int(first.started_at.timestamp()),
         "hold": int(hold.total_seconds() * 1000),
     }
+
+
+def _lifetime(hold: timedelta) -> int:
+    return int((hold + MARGIN).total_seconds() * 1000)
+
+
+def remember(
+    *, site_id: int, visitor: Visitor, visit: Visit, first: Visit, now: datetime, hold: timedelta
+) -> None:
+    """Write the state of `visitor` as the database path left it (`first`: their first
+    visit). Without Redis the next request takes the database path again."""
+    import redis
+
     key = state_key(site_id, visitor.key)
     try:
         with scripts().client.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            pipe.hset(key, mapping=state)
-            pipe.pexpire(key, int((hold + MARGIN).total_seconds() * 1000))
+            pipe.hset(key, mapping=_state(visitor, visit, first, now, hold))
+            pipe.pexpire(key, _lifetime(hold))
             pipe.zrem(DIRTY, key)
             pipe.execute()
     except redis.RedisError:
         logger.exception("Visitor state not kept in Redis; the next request reads the database")
+
+
+def arrive(
+    *,
+    site_id: int,
+    visitor: Visitor,
+    visit: Visit,
+    first: Visit,
+    now: datetime,
+    until: datetime,
+    hold: timedelta,
+    source_id: int,
+    number_ids: list[int],
+) -> pools.Taken | None:
+    """A new visitor's pool number taken (as `pools.RedisPool.take` takes it) and their state
+    written, in one round trip, before their rows are: `visitor` and `visit` carry the keys
+    their rows will have. None when the pool had no number: the state shows the overflow
+    number. Raises pools.Unavailable without Redis."""
+    import redis
+
+    state = [value for pair in _state(visitor, visit, first, now, hold).items() for value in pair]
+    keys = [*pools.pool_keys(source_id), state_key(site_id, visitor.key), DIRTY]
+    args = [
+        _lifetime(hold),
+        len(state),
+        *state,
+        *pools.take_args(now, until, visitor.pk, number_ids),
+    ]
+    try:
+        answer = scripts().arrive(keys=keys, args=args)
+        if answer == b"sync":
+            answer = scripts().arrive(keys=keys, args=[*args, *number_ids])
+    except redis.RedisError as error:
+        raise pools.Unavailable(str(error)) from error
+    return pools.outcome(answer)
 
 
 def flush(keys: list[str] | None = None, batch: int = BATCH) -> int:

@@ -204,7 +204,7 @@ class RedisPool:
         import redis
 
         keys = pool_keys(source_id)
-        args = [ms(now), ms(until), visitor_id, version(number_ids)]
+        args = take_args(now, until, visitor_id, number_ids)
         try:
             answer = self._take(keys=keys, args=args)
             if answer == b"sync":
@@ -230,6 +230,11 @@ def pool_keys(source_id: int | str) -> list[str]:
     # `live` builds the same names inside its script from a visitor's source: keep them alike.
     prefix = f"dni:pool:{source_id}"
     return [prefix, f"{prefix}:holder", f"{prefix}:number", f"{prefix}:version"]
+
+
+def take_args(now: datetime, until: datetime, visitor_id: int, number_ids: Sequence[int]) -> list:
+    """`TAKE`'s arguments but the pool's numbers, sent only when it answers 'sync'."""
+    return [ms(now), ms(until), visitor_id, version(number_ids)]
 
 
 def version(number_ids: Sequence[int]) -> str:

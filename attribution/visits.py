@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -140,8 +141,9 @@ def record(
     else:
         _see(visit, touch, now, consent)
     source = site.source(visit.source_id)
+    remembered = False
     if new_visitor and _arrives_in_one_write(source):
-        number = _arrive(source, visitor, visits, now, until)
+        number, remembered = _arrive(site, source, visitor, visits, now, until)
     else:
         if new_visit:
             with transaction.atomic():
@@ -150,7 +152,7 @@ def record(
             source, visitor, visit, now, until, new_visit=new_visit, new_visitor=new_visitor
         )
     first_visit = visitor.first_visit or visit
-    if live.enabled():
+    if live.enabled() and not remembered:
         live.remember(
             site_id=site.id, visitor=visitor, visit=visit, first=first_visit, now=now, hold=hold
         )
@@ -307,16 +309,19 @@ def _arrives_in_one_write(source: SourceConfig | None) -> bool:
 
 
 def _arrive(
+    site: SiteConfig,
     source: SourceConfig | None,
     visitor: Visitor,
     visits: list[Visit],
     now: datetime,
     until: datetime,
-) -> str:
+) -> tuple[str, bool]:
     """A new visitor's first request, written in one statement and one commit (where the ORM
     takes two commits and seven round trips, and every new visitor waits for both): the keys
     of their rows are drawn first, in a round trip that writes nothing, the pool's number is
-    taken for that key, then the visitor, their visits and their hold are inserted together.
+    taken for that key (with their live state written in the same round trip to Redis), then
+    the visitor, their visits and their hold are inserted together. The number shown, and
+    whether the live state was written.
 
     Should that write fail, the number stays held in the pool until the hold's end, by a
     visitor nobody has; the database answered the keys' draw a moment before."""
@@ -326,7 +331,19 @@ def _arrive(
         each.visitor = visitor
     visit = visits[-1]
     visitor.first_visit, visitor.last_visit = visits[0], visit
-    claim = _claim(source, visitor, visit, now, until)
+    take = None
+    if live.enabled():
+        take = functools.partial(
+            live.arrive,
+            site_id=site.id,
+            visitor=visitor,
+            visit=visit,
+            first=visits[0],
+            now=now,
+            until=until,
+            hold=timedelta(minutes=site.hold_minutes),
+        )
+    claim = _claim(source, visitor, visit, now, until, take)
     visit.overflow = claim.exhausted
     writes = [sql.insert_new([visitor], keyed=True), sql.insert_new(visits, keyed=True)]
     if claim.taken is not None:
@@ -344,7 +361,7 @@ def _arrive(
         _count_exhaustion(source, now)
     if claim.taken is not None:
         _raise_peak(source, claim.taken.in_use)
-    return claim.number
+    return claim.number, take is not None and (claim.taken is not None or claim.exhausted)
 
 
 def _see(
@@ -387,10 +404,16 @@ class _Claim:
 
 
 def _claim(
-    source: SourceConfig | None, visitor: Visitor, visit: Visit, now: datetime, until: datetime
+    source: SourceConfig | None,
+    visitor: Visitor,
+    visit: Visit,
+    now: datetime,
+    until: datetime,
+    take: Callable[..., pools.Taken | None] | None = None,
 ) -> _Claim:
     """The number `visit` shows, taken from the pool if its source has one (the pool's store
-    is written; the database is not)."""
+    is written; the database is not), by `take` if given (as the pool's own `take` is asked:
+    a source and its numbers)."""
     if source is None:
         return _Claim("")
     if not _pooled(source):
@@ -398,14 +421,10 @@ def _claim(
     if visit.overflow:
         return _Claim(source.overflow)
     phones = dict(source.pool)
+    if take is None:
+        take = functools.partial(pools.backend().take, visitor_id=visitor.pk, now=now, until=until)
     try:
-        taken = pools.backend().take(
-            source_id=source.id,
-            number_ids=list(phones),
-            visitor_id=visitor.pk,
-            now=now,
-            until=until,
-        )
+        taken = take(source_id=source.id, number_ids=list(phones))
     except pools.Unavailable:
         # No pool without its store: the source's overflow number, so a call still counts
         # for the source (not an exhaustion of the pool).

@@ -182,3 +182,38 @@ def test_a_new_visitors_claim_writes_once_and_raises_the_peak_in_one_statement(
     visit(client, ads.website, page=AD)
     ads.refresh_from_db()
     assert ads.peak_in_use == 2
+
+
+def _redis_calls(client) -> dict[str, int]:
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): each["calls"] for name, each in stats.items()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="keys drawn ahead are PostgreSQL's")
+def test_a_new_visitors_number_and_live_state_take_one_round_trip_to_redis(
+    client, ads, backend, clock
+):
+    if not backend.separate:
+        pytest.skip("the live state is kept in Redis")
+    # Within the step of the claim below: the hold already ends at 15:31.
+    clock[0] = NOW + timedelta(seconds=5)
+    # The pool's first claim brings it in step with the pool's numbers (a second call).
+    visit(client, ads.website, page=AD)
+    before = _redis_calls(backend.client)
+    first = visit(client, ads.website, page=AD).json()
+    sent = {
+        name: calls - before.get(name, 0)
+        for name, calls in _redis_calls(backend.client).items()
+        if calls != before.get(name, 0)
+    }
+    # Two scripts (Redis counts the commands they run as well): the rate limit, then the
+    # pool's number and the visitor's state at once; no transaction of commands after it.
+    assert sent["evalsha"] == 2 and "eval" not in sent
+    assert "multi" not in sent and "exec" not in sent
+
+    # The state answers the next request alone, with the number the claim took.
+    clock[0] = NOW + timedelta(seconds=20)
+    with CaptureQueriesContext(connection) as captured:
+        again = visit(client, ads.website, page=PRICES, referrer=AD, visitor=first["visitor"])
+    assert _statements(captured.captured_queries) == []
+    assert again.json()["swaps"] == first["swaps"]
