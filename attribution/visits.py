@@ -8,27 +8,25 @@ visitor the number their source shows.
    A direct return keeps the source of the visit before it (last non-direct touch).
 3. A source with one number shows it; a pool gives the visitor the number they hold, else the
    one free longest (see `pools`), and every hold is kept as history; an exhausted pool shows
-   its overflow number for the rest of the visit, and the exhaustion is counted.
+   its overflow number for the rest of the visit, and the exhaustion is counted (`holds`).
 4. With holds in Redis, the requests of a visit after its first are answered from the visitor's
-   live state there (`live`), without the database but for what a call's attribution reads.
+   live state there (`live`), without the database but for what a call's attribution reads,
+   and a new visitor's rows and hold are written in one statement (`_arrive`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
-from attribution import live, matching, pools
-from attribution.models import Hold, Source, Visit, Visitor
+from attribution import holds, live, matching, pools
+from attribution.models import Hold, Visit, Visitor
 from attribution.sites import SiteConfig, SourceConfig
 from tracking import sql
 
@@ -148,7 +146,7 @@ def record(
         if new_visit:
             with transaction.atomic():
                 _write_visit(visitor, visits, now)
-        number = _number(
+        number = holds.number(
             source, visitor, visit, now, until, new_visit=new_visit, new_visitor=new_visitor
         )
     first_visit = visitor.first_visit or visit
@@ -226,14 +224,14 @@ def _record_live(
         number = source.number or source.overflow
     elif taken is None:
         if kept.overflowed:
-            _exhausted(source, Visit(pk=kept.visit_id), now)
+            holds.exhausted(source, Visit(pk=kept.visit_id), now)
         number = source.overflow
     else:
         if taken.extended or not taken.renewed:
             # The hold's end moved (once a step) or a hold began: the history, in the request.
             visitor = Visitor(pk=kept.visitor_id, website_id=site.id, key=visitor_key)
             visit = Visit(pk=kept.visit_id, visitor=visitor, source_id=kept.source_id)
-            _keep_history(
+            holds.keep_history(
                 taken, source, visitor, visit, now, until, new_visit=False, new_visitor=False
             )
         number = dict(source.pool).get(taken.number_id, source.overflow)
@@ -305,7 +303,7 @@ def _arrives_in_one_write(source: SourceConfig | None) -> bool:
     is kept outside the database (a hold there refers to its holder's row)."""
     if not sql.draws_keys():
         return False
-    return source is None or not _pooled(source) or pools.backend().separate
+    return source is None or not holds.pooled(source) or pools.backend().separate
 
 
 def _arrive(
@@ -343,7 +341,7 @@ def _arrive(
             until=until,
             hold=timedelta(minutes=site.hold_minutes),
         )
-    claim = _claim(source, visitor, visit, now, until, take)
+    claim = holds.claim(source, visitor, visit, now, until, take)
     visit.overflow = claim.exhausted
     writes = [sql.insert_new([visitor], keyed=True), sql.insert_new(visits, keyed=True)]
     if claim.taken is not None:
@@ -358,9 +356,9 @@ def _arrive(
         writes.append(sql.insert_new([hold]))
     sql.run(writes)
     if claim.exhausted:
-        _count_exhaustion(source, now)
+        holds.count_exhaustion(source, now)
     if claim.taken is not None:
-        _raise_peak(source, claim.taken.in_use)
+        holds.raise_peak(source, claim.taken.in_use)
     return claim.number, take is not None and (claim.taken is not None or claim.exhausted)
 
 
@@ -387,149 +385,6 @@ def _see(
         # An UPDATE built once from the model, not compiled by the ORM on every page view;
         # a page view alone need not wait for the disk (never a visit or a hold).
         sql.run([sql.unflushed(sql.update(visit, ["last_seen_at", *changed]))])
-
-
-def _pooled(source: SourceConfig) -> bool:
-    return not source.number and bool(source.pool)
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """The number a visit shows, and the pool's hold behind it, if any."""
-
-    number: str
-    taken: pools.Taken | None = None
-    # Every number of the pool was held: the visit shows the overflow number throughout.
-    exhausted: bool = False
-
-
-def _claim(
-    source: SourceConfig | None,
-    visitor: Visitor,
-    visit: Visit,
-    now: datetime,
-    until: datetime,
-    take: Callable[..., pools.Taken | None] | None = None,
-) -> _Claim:
-    """The number `visit` shows, taken from the pool if its source has one (the pool's store
-    is written; the database is not), by `take` if given (as the pool's own `take` is asked:
-    a source and its numbers)."""
-    if source is None:
-        return _Claim("")
-    if not _pooled(source):
-        return _Claim(source.number or source.overflow)
-    if visit.overflow:
-        return _Claim(source.overflow)
-    phones = dict(source.pool)
-    if take is None:
-        take = functools.partial(pools.backend().take, visitor_id=visitor.pk, now=now, until=until)
-    try:
-        taken = take(source_id=source.id, number_ids=list(phones))
-    except pools.Unavailable:
-        # No pool without its store: the source's overflow number, so a call still counts
-        # for the source (not an exhaustion of the pool).
-        logger.exception("Pool backend unavailable; showing the overflow number")
-        return _Claim(source.overflow)
-    if taken is None:
-        return _Claim(source.overflow, exhausted=True)
-    return _Claim(phones[taken.number_id], taken)
-
-
-def _number(
-    source: SourceConfig | None,
-    visitor: Visitor,
-    visit: Visit,
-    now: datetime,
-    until: datetime,
-    *,
-    new_visit: bool,
-    new_visitor: bool,
-) -> str:
-    """The number `visit` shows, with its hold's history (or the pool's exhaustion) written."""
-    claim = _claim(source, visitor, visit, now, until)
-    if claim.exhausted:
-        _exhausted(source, visit, now)
-    elif claim.taken is not None:
-        _keep_history(
-            claim.taken,
-            source,
-            visitor,
-            visit,
-            now,
-            until,
-            new_visit=new_visit,
-            new_visitor=new_visitor,
-        )
-    return claim.number
-
-
-def _exhausted(source: SourceConfig, visit: Visit, now: datetime) -> None:
-    visit.overflow = True
-    # Counted once per visit, however often the visit's page asks again.
-    if Visit.objects.filter(pk=visit.pk, overflow=False).update(overflow=True):
-        _count_exhaustion(source, now)
-
-
-def _count_exhaustion(source: SourceConfig, now: datetime) -> None:
-    Source.objects.filter(pk=source.id).update(
-        exhausted_count=F("exhausted_count") + 1, last_exhausted_at=now
-    )
-
-
-def _keep_history(
-    taken: pools.Taken,
-    source: SourceConfig,
-    visitor: Visitor,
-    visit: Visit,
-    now: datetime,
-    until: datetime,
-    *,
-    new_visit: bool,
-    new_visitor: bool,
-) -> None:
-    if taken.renewed and not new_visit and not taken.extended:
-        # A heartbeat within the same step: the hold in the history already lasts that long.
-        return
-    live = Hold.objects.filter(number_id=taken.number_id, visitor=visitor, held_until__gt=now)
-    if taken.renewed and not new_visit:
-        # The same visit keeps its number: its hold in the history ends when the pool's does,
-        # written only when that moved (one statement), never a new row.
-        if live.filter(visit=visit).update(held_until=until):
-            return
-    # A visitor who arrived just now has no hold to end: the new one is inserted alone.
-    with contextlib.nullcontext() if new_visitor else transaction.atomic():
-        if not new_visitor:
-            # A new visit of the same visitor ends the hold of the one before: a call from now
-            # on belongs to the new visit.
-            live.update(held_until=now)
-        Hold.objects.create(
-            number_id=taken.number_id,
-            source_id=source.id,
-            visitor=visitor,
-            visit=visit,
-            held_from=now,
-            held_until=until,
-        )
-    # After the commit, in a statement of its own: every claim of a filling pool raises the
-    # peak, and holding the source's row until the claim's commit would queue all of them
-    # behind each other's disk flush.
-    transaction.on_commit(functools.partial(_raise_peak, source, taken.in_use))
-
-
-def _raise_peak(source: SourceConfig, in_use: int) -> None:
-    if in_use <= source.peak:
-        # Not past the peak this process last read: nothing to raise (most claims, once a
-        # pool has seen its busiest hour).
-        return
-    # The pool's health, not a visitor's data: one statement whose commit need not wait for
-    # the disk (in place of BEGIN, SET LOCAL, the UPDATE and COMMIT).
-    peak = Source(pk=source.id, peak_in_use=in_use)
-    sql.run(
-        [
-            sql.unflushed(statement)
-            for statement in sql.update_rows(Source, ["peak_in_use"], [peak], ahead=["peak_in_use"])
-        ]
-    )
 
 
 def first_touch(value: Any, now: datetime) -> FirstTouch | None:
