@@ -259,7 +259,11 @@ def next_keys(*rows: type[models.Model]) -> list[int]:
     that must be known before its row can be written, then go in one statement, one commit.
     PostgreSQL only (`draws_keys`)."""
     draws = ", ".join(["nextval(pg_get_serial_sequence(%s, %s))"] * len(rows))
-    params = [value for model in rows for value in (model._meta.db_table, model._meta.pk.column)]
+    # The table's name is read as SQL reads names (quoted, it is taken as it is); the column's
+    # is taken as it is.
+    params = [
+        value for model in rows for value in (quote(model._meta.db_table), model._meta.pk.column)
+    ]
     return list(fetch(f"SELECT {draws}", params)[0])
 
 
