@@ -190,11 +190,10 @@ def _redis_calls(client) -> dict[str, int]:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="keys drawn ahead are PostgreSQL's")
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)
 def test_a_new_visitors_number_and_live_state_take_one_round_trip_to_redis(
     client, ads, backend, clock
 ):
-    if not backend.separate:
-        pytest.skip("the live state is kept in Redis")
     # Within the step of the claim below: the hold already ends at 15:31.
     clock[0] = NOW + timedelta(seconds=5)
     # The pool's first claim brings it in step with the pool's numbers (a second call).
