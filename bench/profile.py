@@ -1,7 +1,8 @@
 """Where a webhook's time goes: the app in process (no HTTP server), on PostgreSQL, profiled.
 
-Drives the same signed requests as bench.load through Django's WSGI handler, times each webhook
-and floor B (a bare view with one indexed SELECT and one INSERT) the same way, then runs the
+Drives the same signed requests as bench.load through Django's WSGI handler, times each webhook,
+floor B (a bare view with one indexed SELECT and one INSERT) and floor C (a bare view making
+only the incoming call's own writes, as the app makes them) the same way, then runs the
 incoming webhook and the whole-call mix under cProfile and adds up each function's own time by
 where it belongs (database, signature, TwiML, middleware...), per request.
 
@@ -228,12 +229,18 @@ def main() -> None:
         for n in range(200):  # warm up: imports, prepared statements, caches
             _call(client, f"CAW{n:031d}", defaultdict(list))
             client.post("/bench/floor-b/", {"CallSid": f"CAW{n:031d}", "To": NUMBER})
+            client.post("/bench/floor-c/", {"CallSid": f"CAV{n:031d}", "To": NUMBER})
 
         timings: dict[str, list[float]] = defaultdict(list)
         for n in range(args.calls):
             _call(client, f"CAT{n:031d}", timings)
-            for name, path in [("floor B", "/bench/floor-b/"), ("floor", "/bench/floor/")]:
-                environ = client.environ(path, {"CallSid": f"CAT{n:031d}", "To": NUMBER})
+            for name, path, sid in [
+                ("floor B", "/bench/floor-b/", f"CAT{n:031d}"),
+                ("floor C", "/bench/floor-c/", f"CAC{n:031d}"),
+                ("floor", "/bench/floor/", f"CAT{n:031d}"),
+            ]:
+                params = {"CallSid": sid, "From": "+13125550123", "To": NUMBER}
+                environ = client.environ(path, params)
                 started = time.perf_counter()
                 client.send(environ)
                 timings[name].append(time.perf_counter() - started)

@@ -214,12 +214,24 @@ def render_profile(result: dict) -> str:
             ),
         ]
     )
+    bound = []
+    mean = result["mean_ms"]
+    if "floor C" in mean:
+        times = mean["floor C"] / mean["floor B"]
+        bound = [
+            "",
+            f"Floor C, the incoming call's own writes alone, takes {times:.2f} times floor B:"
+            " an incoming webhook that did nothing else would reach "
+            f"{mean['floor B'] / mean['floor C']:.2f} of floor B. The incoming webhook takes "
+            f"{mean['incoming'] / mean['floor C']:.2f} times floor C.",
+        ]
     return "\n".join(
         [
             f"Measured {result['when']} on {result['machine']}, {result['requests']} requests "
             "of each kind, in process (Django's WSGI handler, no HTTP server) on PostgreSQL.",
             "",
             _table(means),
+            *bound,
             "",
             "Milliseconds per request under cProfile (which slows Python down about twofold; "
             "waiting on PostgreSQL shows as psycopg's own time), by where each function lives:",

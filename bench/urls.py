@@ -53,6 +53,33 @@ def floor_b(request):
     return HttpResponse(FIXED_TWIML, content_type="text/xml")
 
 
+@csrf_exempt
+@require_POST
+def floor_c(request):
+    """Floor C, an incoming call's own writes and nothing more: the call, its leg and its
+    attribution, inserted as the app inserts them (`services.call_start`, with the tracking
+    number, campaign and phone to ring read once per process), no signature, no routing, no
+    screening, a fixed TwiML answer. What the incoming webhook must at least spend."""
+    from tracking import services
+    from tracking.models import TrackingNumber
+
+    to = request.POST.get("To", "")
+    if to not in _numbers:
+        number = TrackingNumber.objects.select_related("campaign").get(phone_number=to)
+        destination = number.campaign.destinations.first()
+        target = services.Target(destination.label, destination.phone_number, destination.pk)
+        _numbers[to] = (number.pk, number.campaign_id, target)
+    number_id, campaign_id, target = _numbers[to]
+    call = services.IncomingCall(
+        sid=request.POST.get("CallSid", ""), called=to, caller=request.POST.get("From", "")
+    )
+    services.call_start(call=call, number_id=number_id, campaign_id=campaign_id, targets=[target])
+    return HttpResponse(FIXED_TWIML, content_type="text/xml")
+
+
+_numbers: dict[str, tuple] = {}
+
+
 # What the number endpoint answers a visitor, as a fixed document.
 FIXED_VISIT = {
     "visitor": "v_0123456789abcdefghijkl",
@@ -76,6 +103,7 @@ urlpatterns = [
     path("bench/floor/", floor),
     path("bench/write-floor/", write_floor),
     path("bench/floor-b/", floor_b),
+    path("bench/floor-c/", floor_c),
     path("bench/dni-floor/", dni_floor),
     *app_urlpatterns,
 ]
