@@ -64,6 +64,10 @@ class Pool(Protocol):
     def allow(self, *, client: str, limit: int, now: datetime) -> bool:
         """Count one request of `client` in the current minute; False past `limit`."""
 
+    def release(self, *, source_id: int, number_id: int, visitor_id: int) -> None:
+        """Give back a number just taken for a visitor whose rows could not be written (the
+        number never reached them), if they still hold it: it is free at once."""
+
 
 class DatabasePool:
     # A hold refers to its holder's row, which must be written first.
@@ -110,6 +114,11 @@ class DatabasePool:
                 ):
                     return Taken(number_id, False, self._in_use(pool, now))
         return None
+
+    def release(self, *, source_id, number_id, visitor_id) -> None:
+        SourceNumber.objects.filter(
+            source_id=source_id, number_id=number_id, holder_id=visitor_id
+        ).update(holder=None, held_until=None)
 
     @staticmethod
     def _in_use(pool, now: datetime) -> int:
@@ -183,6 +192,16 @@ redis.call('PEXPIRE', KEYS[3], 86400000)
 return {tonumber(number), 0, redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), 1}
 """
 
+# KEYS: as TAKE's. ARGV: the number, the visitor who must still hold it. Free since the epoch:
+# the next claim takes it (it never reached anyone).
+RELEASE = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[2])
+return 1
+"""
+
 ALLOW = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], 120) end
@@ -199,6 +218,7 @@ class RedisPool:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._take = self.client.register_script(TAKE)
         self._allow = self.client.register_script(ALLOW)
+        self._release = self.client.register_script(RELEASE)
 
     def take(self, *, source_id, number_ids, visitor_id, now, until) -> Taken | None:
         import redis
@@ -218,6 +238,14 @@ class RedisPool:
 
         try:
             return int(self._allow(keys=[rate_key(client, now)])) <= limit
+        except redis.RedisError as error:
+            raise Unavailable(str(error)) from error
+
+    def release(self, *, source_id, number_id, visitor_id) -> None:
+        import redis
+
+        try:
+            self._release(keys=pool_keys(source_id), args=[number_id, visitor_id])
         except redis.RedisError as error:
             raise Unavailable(str(error)) from error
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from attribution import holds, live, matching, pools
 from attribution.models import Hold, Visit, Visitor
@@ -316,13 +316,13 @@ def _arrive(
 ) -> tuple[str, bool]:
     """A new visitor's first request, written in one statement and one commit (where the ORM
     takes two commits and seven round trips, and every new visitor waits for both): the keys
-    of their rows are drawn first, in a round trip that writes nothing, the pool's number is
+    of their rows are drawn first (from this process's reserve), the pool's number is
     taken for that key (with their live state written in the same round trip to Redis), then
     the visitor, their visits and their hold are inserted together. The number shown, and
     whether the live state was written.
 
-    Should that write fail, the number stays held in the pool until the hold's end, by a
-    visitor nobody has; the database answered the keys' draw a moment before."""
+    Should that write fail, the number is given back to the pool (it never reached the
+    visitor), and the state is never asked for (its key never reaches a browser)."""
     visitor.pk, *keys = sql.next_keys(Visitor, *(Visit for _ in visits))
     for each, key in zip(visits, keys, strict=True):
         each.pk = key
@@ -354,12 +354,27 @@ def _arrive(
             held_until=until,
         )
         writes.append(sql.insert_new([hold]))
-    sql.run(writes)
+    try:
+        sql.run(writes)
+    except DatabaseError:
+        if claim.taken is not None:
+            _give_back(source, claim.taken, visitor)
+        raise
     if claim.exhausted:
         holds.count_exhaustion(source, now)
     if claim.taken is not None:
         holds.raise_peak(source, claim.taken.in_use)
     return claim.number, take is not None and (claim.taken is not None or claim.exhausted)
+
+
+def _give_back(source: SourceConfig, taken: pools.Taken, visitor: Visitor) -> None:
+    try:
+        pools.backend().release(
+            source_id=source.id, number_id=taken.number_id, visitor_id=visitor.pk
+        )
+    except pools.Unavailable:
+        # Held by nobody until the hold's end: the pool is a number short until then.
+        logger.exception("A pool number taken for a visitor not written could not be given back")
 
 
 def _see(

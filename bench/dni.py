@@ -46,6 +46,8 @@ LANDING = (
     ORIGIN + "/emergency?utm_source=google&utm_medium=cpc&utm_campaign=drains"
     "&utm_term=plumber+near+me&gclid={click}"
 )
+# The slowest requests of each phase listed in the results.
+SLOWEST = 8
 # One source, and so one pool, per measured phase: each phase starts with every number free.
 PHASES = ("database", "redis", "paced-database", "paced-redis", "one-database", "one-redis")
 SETUP = """
@@ -108,7 +110,8 @@ def _client(job: tuple) -> dict:
     """One load process: `threads` visitor slots, each a stream of visitors."""
     mode, index, port, threads, seconds, key, per_visitor, gap, claims = job
     path = "/bench/dni-floor/" if mode == "floor" else "/dni/v1/visits"
-    results = {"timings": defaultdict(list), "shown": [], "errors": []}
+    results = {"timings": defaultdict(list), "shown": [], "errors": [], "slowest": []}
+    started = time.monotonic()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
     # New visitors beyond the first of each slot, so that the pool never runs out: every
@@ -123,7 +126,7 @@ def _client(job: tuple) -> dict:
     def slot(n: int) -> None:
         rng = random.Random(index * 1000 + n)
         browser = Browser(port, f"10.{index}.{n // 250}.{n % 250 + 1}")
-        timings, shown = defaultdict(list), []
+        timings, shown, moments = defaultdict(list), [], []
         visitor, first, page, referrer, ga = "", None, "", "", ""
         if gap:
             # Paced visitors arrive at random moments, not all in the phase's first instant.
@@ -161,6 +164,7 @@ def _client(job: tuple) -> dict:
                     results["errors"].append(f"{status} {answer}")
                 continue
             timings[kind].append(took)
+            moments.append((took, kind, time.monotonic() - took - started))
             if mode != "floor":
                 visitor, first = answer["visitor"], answer["first"]
                 number = answer["swaps"][0]["number"] if answer["swaps"] else ""
@@ -170,6 +174,7 @@ def _client(job: tuple) -> dict:
         with lock:
             for name, values in timings.items():
                 results["timings"][name].extend(values)
+            results["slowest"].extend(sorted(moments, reverse=True)[:SLOWEST])
             results["shown"].extend(shown)
 
     workers = [threading.Thread(target=slot, args=(n,)) for n in range(threads)]
@@ -192,13 +197,14 @@ def _drive(
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         parts = pool.map(_client, jobs)
-    merged = {"timings": defaultdict(list), "shown": [], "errors": []}
+    merged = {"timings": defaultdict(list), "shown": [], "errors": [], "slowest": []}
     merged["seconds"] = time.perf_counter() - started
     for part in parts:
         for name, values in part["timings"].items():
             merged["timings"][name].extend(values)
         merged["shown"].extend(part["shown"])
         merged["errors"].extend(part["errors"])
+        merged["slowest"].extend(part["slowest"])
     merged["requests"] = sum(len(v) for v in merged["timings"].values())
     return merged
 
@@ -241,6 +247,12 @@ def _phase_result(phase: dict, floor_rps: float) -> dict:
         },
         "errors": len(phase["errors"]),
         "first_errors": phase["errors"][:3],
+        # What makes a p99: the slowest requests, each with its kind and the second of the
+        # phase it was sent in.
+        "slowest": [
+            {"ms": round(took * 1000, 2), "kind": kind, "at_second": round(at, 2)}
+            for took, kind, at in sorted(phase["slowest"], reverse=True)[:SLOWEST]
+        ],
         **_shared_numbers(phase["shown"]),
     }
 

@@ -95,14 +95,17 @@ def _insert_sql(
     fields = tuple(field for field in meta.concrete_fields if keyed or field is not meta.auto_field)
     columns = ", ".join(quote(field.column) for field in fields)
     values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * count)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"
+    # A retry of a row keyed by the database is skipped; a row of our own key already there
+    # is an error, never another row taken for ours.
+    skip = "" if keyed else " ON CONFLICT DO NOTHING"
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{skip}"
     return sql, fields
 
 
 def insert_new(rows: Sequence[models.Model], *, keyed: bool = False) -> Statement:
     """INSERT of `rows` (all of one model) that skips each row a unique constraint already
-    holds, so a retried webhook inserts nothing twice. Primary keys are the database's, or
-    with `keyed` the rows' own (drawn by `next_keys`)."""
+    holds, so a retried webhook inserts nothing twice. Primary keys are the database's; with
+    `keyed`, the rows' own (drawn by `next_keys`), and a row already there is an error."""
     sql, fields = _insert_sql(type(rows[0]), len(rows), keyed)
     return Statement(sql, [value for row in rows for value in _db_values(fields, row, True)])
 
@@ -253,18 +256,41 @@ def draws_keys() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Keys drawn ahead and not used yet, by table. A process draws a block of them at a time, so
+# that most new rows need no round trip for their key; a key never used leaves a gap in the
+# sequence, as a rolled-back INSERT does.
+KEY_BLOCK = 32
+_reserve: dict[str, list[int]] = {}
+
+
 def next_keys(*rows: type[models.Model]) -> list[int]:
-    """A primary key for a new row of each model named (once per row), drawn from their
-    sequences in one round trip that writes nothing: rows that refer to each other, or a key
-    that must be known before its row can be written, then go in one statement, one commit.
-    PostgreSQL only (`draws_keys`)."""
-    draws = ", ".join(["nextval(pg_get_serial_sequence(%s, %s))"] * len(rows))
+    """A primary key for a new row of each model named (once per row), from this process's
+    reserve of keys drawn from the models' sequences (a round trip that writes nothing, once
+    a block): rows that refer to each other, or a key that must be known before its row can
+    be written, then go in one statement, one commit. PostgreSQL only (`draws_keys`)."""
+    keys = []
+    for model in rows:
+        reserve = _reserve.setdefault(model._meta.db_table, [])
+        if not reserve:
+            # Drawn in order and taken from the end: the lowest first.
+            reserve.extend(reversed(_draw(model, KEY_BLOCK)))
+        keys.append(reserve.pop())
+    return keys
+
+
+def _draw(model: type[models.Model], count: int) -> list[int]:
     # The table's name is read as SQL reads names (quoted, it is taken as it is); the column's
     # is taken as it is.
-    params = [
-        value for model in rows for value in (quote(model._meta.db_table), model._meta.pk.column)
-    ]
-    return list(fetch(f"SELECT {draws}", params)[0])
+    rows = fetch(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [quote(model._meta.db_table), model._meta.pk.column, count],
+    )
+    return [key for (key,) in rows]
+
+
+def forget_keys() -> None:
+    """Drop the keys drawn ahead (a test whose database's sequences start again)."""
+    _reserve.clear()
 
 
 def unflushed(statement: Statement) -> Statement:

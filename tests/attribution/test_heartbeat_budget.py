@@ -14,6 +14,7 @@ from attribution import live
 from attribution.models import Hold, Visit, Visitor
 from tests.attribution.client import visit
 from tests.attribution.conftest import NOW
+from tracking import sql as tracking_sql
 
 AD = "https://www.plumber.example/emergency?utm_source=google&gclid=Cj0abc"
 PRICES = "https://www.plumber.example/prices"
@@ -144,6 +145,7 @@ def test_only_a_page_view_alone_skips_waiting_for_the_disk(client, ads, backend,
 def test_a_new_visitors_claim_writes_once_and_raises_the_peak_in_one_statement(
     client, ads, backend, clock
 ):
+    tracking_sql.forget_keys()
     with CaptureQueriesContext(connection) as captured:
         answer = visit(client, ads.website, page=AD).json()
 
@@ -151,9 +153,9 @@ def test_a_new_visitors_claim_writes_once_and_raises_the_peak_in_one_statement(
     holds = [sql for sql in statements if '"attribution_hold"' in sql]
     assert len(holds) == 1
     if backend.separate:
-        # The keys drawn first (nothing written), then the visitor, their visit and their hold
-        # in one statement: one commit.
-        assert sum("nextval(" in sql for sql in statements) == 1
+        # The keys drawn first (a block of them, nothing written), then the visitor, their
+        # visit and their hold in one statement: one commit.
+        assert sum("nextval(" in sql for sql in statements) == 2
         tables = [
             sql.split(" (", 1)[0]
             for sql in holds[0].replace("WITH s0 AS (", "").split("INSERT INTO ")[1:]
@@ -179,7 +181,10 @@ def test_a_new_visitors_claim_writes_once_and_raises_the_peak_in_one_statement(
     assert [s["number"] for s in answer["swaps"]] == [hold.number.phone_number]
     ads.refresh_from_db()
     assert ads.peak_in_use == 1
-    visit(client, ads.website, page=AD)
+    with CaptureQueriesContext(connection) as captured:
+        visit(client, ads.website, page=AD)
+    # The next visitor's keys come from the block drawn.
+    assert not any("nextval(" in q["sql"] for q in captured.captured_queries)
     ads.refresh_from_db()
     assert ads.peak_in_use == 2
 
@@ -216,3 +221,26 @@ def test_a_new_visitors_number_and_live_state_take_one_round_trip_to_redis(
         again = visit(client, ads.website, page=PRICES, referrer=AD, visitor=first["visitor"])
     assert _statements(captured.captured_queries) == []
     assert again.json()["swaps"] == first["swaps"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="keys drawn ahead are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)
+def test_a_claim_whose_rows_fail_to_be_written_gives_its_number_back(client, ads, backend, clock):
+    from attribution import pools
+
+    # The next key drawn is already taken (a row written by hand with an explicit key): the
+    # claim's statement fails after the pool's number was taken for it.
+    tracking_sql.forget_keys()
+    (drawn,) = tracking_sql.next_keys(Visitor)
+    Visitor.objects.create(pk=drawn + 1, website=ads.website)
+
+    failed = visit(client, ads.website, page=AD)
+
+    assert failed.status_code == 503
+    assert not Visitor.objects.exclude(pk=drawn + 1).exists() and not Hold.objects.exists()
+    holders = backend.client.hgetall(pools.pool_keys(ads.pk)[1])
+    assert holders == {}
+    # Every number is free: three visitors get three numbers.
+    numbers = {visit(client, ads.website, page=AD).json()["swaps"][0]["number"] for _ in range(3)}
+    assert len(numbers) == 3

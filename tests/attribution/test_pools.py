@@ -105,3 +105,17 @@ def test_the_rate_limit_counts_each_client_per_minute(backend, db):
     assert allowed == [True, True, True, False, False]
     assert backend.allow(client="c2", limit=3, now=NOW)
     assert backend.allow(client="c1", limit=3, now=NOW + timedelta(minutes=1))
+
+
+def test_a_number_given_back_is_free_at_once_and_only_its_holder_gives_it_back(
+    backend, ads, website
+):
+    a, b, c, d = _visitors(website, 4)
+    taken = [_take(backend, ads, v) for v in (a, b, c)]
+    assert _take(backend, ads, d) is None
+    # Only the visitor who holds a number can give it back.
+    backend.release(source_id=ads.pk, number_id=taken[0].number_id, visitor_id=b.pk)
+    assert _take(backend, ads, d) is None
+    backend.release(source_id=ads.pk, number_id=taken[0].number_id, visitor_id=a.pk)
+    again = _take(backend, ads, d)
+    assert again.number_id == taken[0].number_id and not again.renewed

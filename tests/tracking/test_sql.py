@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
 from tests.whisper.steps import incoming
@@ -392,3 +393,16 @@ def test_keys_drawn_ahead_let_rows_that_refer_to_each_other_go_in_one_statement(
     assert Call.objects.create(call_sid="CA2", started_at=STARTED).pk > call_key
     later = TrackingNumber.objects.create(phone_number="+15125550178", campaign=campaign)
     assert later.pk > number_key
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's sequences")
+@pytest.mark.django_db
+def test_keys_are_drawn_a_block_at_a_time(db):
+    sql.forget_keys()
+    with CaptureQueriesContext(connection) as captured:
+        keys = [key for _ in range(sql.KEY_BLOCK) for key in sql.next_keys(Call)]
+    assert len(captured.captured_queries) == 1
+    assert keys == sorted(set(keys))
+    with CaptureQueriesContext(connection) as captured:
+        (following,) = sql.next_keys(Call)
+    assert len(captured.captured_queries) == 1 and following > keys[-1]
