@@ -106,6 +106,29 @@ class Browser:
         return response.status, json.loads(content) if content else {}, seconds
 
 
+def _warm(port: int, key: str, requests: int) -> None:
+    """Visits to the phase's website from a page no source matches (no pool number is taken),
+    several at once, so that every worker has read the website's settings and drawn keys
+    before the phase is timed: its figures are those of a server already running, not of each
+    worker's first request for a website it has never seen."""
+
+    def one(n: int) -> None:
+        browser = Browser(port, f"10.250.{n // 250}.{n % 250 + 1}")
+        for _ in range(2):
+            status, _, _ = browser.post(
+                "/dni/v1/visits",
+                {"website": key, "visitor": "", "page": ORIGIN + "/", "referrer": ""},
+            )
+            assert status == 200, status
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time.sleep(0.5)
+
+
 def _client(job: tuple) -> dict:
     """One load process: `threads` visitor slots, each a stream of visitors."""
     mode, index, port, threads, seconds, key, per_visitor, gap, claims = job
@@ -343,6 +366,7 @@ def main() -> None:
                 continue
             backend = phase.removeprefix("paced-").removeprefix("one-")
             single = phase.startswith("one-")
+            _warm(servers[backend].port, keys[phase], 4 * args.workers)
             phases[phase] = _drive(
                 phase,
                 servers[backend].port,

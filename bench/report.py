@@ -334,9 +334,22 @@ def render_dni(result: dict) -> str:
             "heartbeat of the page open in turn (a page view writes the visit; a heartbeat "
             "within the minute writes nothing), before a new visitor takes its place, as long "
             "as the pool has numbers for new visitors. *Double holds*: pool numbers shown to "
-            "two visitors in one phase (every hold outlasts the phase).",
+            "two visitors in one phase (every hold outlasts the phase). Before each phase, "
+            "every worker has answered visits to the phase's website from a page no source "
+            "matches (no pool number taken): the figures are a running server's, not each "
+            "worker's first request for a website it has never seen.",
+            *_slowest(result["phases"].get("paced-redis")),
         ]
     )
+
+
+def _slowest(phase: dict | None) -> list[str]:
+    if not phase or not phase.get("slowest"):
+        return []
+    listed = ", ".join(
+        f"{each['ms']} ms ({each['kind']}, at {each['at_second']} s)" for each in phase["slowest"]
+    )
+    return ["", f"Slowest requests, paced, holds in Redis: {listed}."]
 
 
 def render_accuracy(result: dict) -> str:
