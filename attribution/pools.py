@@ -64,10 +64,6 @@ class Pool(Protocol):
     def allow(self, *, client: str, limit: int, now: datetime) -> bool:
         """Count one request of `client` in the current minute; False past `limit`."""
 
-    def release(self, *, source_id: int, number_id: int, visitor_id: int) -> None:
-        """Give back a number just taken for a visitor whose rows could not be written (the
-        number never reached them), if they still hold it: it is free at once."""
-
 
 class DatabasePool:
     # A hold refers to its holder's row, which must be written first.
@@ -114,11 +110,6 @@ class DatabasePool:
                 ):
                     return Taken(number_id, False, self._in_use(pool, now))
         return None
-
-    def release(self, *, source_id, number_id, visitor_id) -> None:
-        SourceNumber.objects.filter(
-            source_id=source_id, number_id=number_id, holder_id=visitor_id
-        ).update(holder=None, held_until=None)
 
     @staticmethod
     def _in_use(pool, now: datetime) -> int:
@@ -242,6 +233,9 @@ class RedisPool:
             raise Unavailable(str(error)) from error
 
     def release(self, *, source_id, number_id, visitor_id) -> None:
+        """Give back a number just taken for a visitor whose rows could not be written (the
+        number never reached them), if they still hold it: it is free at once. Only a
+        `separate` pool takes a number before its holder's row is written."""
         import redis
 
         try:

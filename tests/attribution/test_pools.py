@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from attribution.models import SourceNumber, Visitor
 from tests.attribution.conftest import NOW
 
@@ -107,6 +109,7 @@ def test_the_rate_limit_counts_each_client_per_minute(backend, db):
     assert backend.allow(client="c1", limit=3, now=NOW + timedelta(minutes=1))
 
 
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)
 def test_a_number_given_back_is_free_at_once_and_only_its_holder_gives_it_back(
     backend, ads, website
 ):
